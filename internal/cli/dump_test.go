@@ -100,7 +100,7 @@ func TestDumpDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.evtx")
-	raw[4096+512+30] = 0x77 // inside the first record's template instance
+	raw[4096+512+24+10+3] = 0x7f // the first record's template offset now points outside the chunk
 	os.WriteFile(bad, raw, 0o644)
 	out, errOut, code := run(t, nil, "dump", bad)
 	if code != 0 || strings.Count(out, "\n") != 6 {
