@@ -46,8 +46,14 @@ Usage:
   breakwater COMMAND [flags] [PATH...]
 
 Commands:
+  hunt       hunt logs for intrusions and report the findings
+  rules      check Sigma rules, or explain why a rule matches an event
   dump       print every event as the detectors see it (JSON lines or XML)
   version    print the version
+
+Start with:
+  breakwater hunt C:\Logs                      summary on the terminal
+  breakwater hunt --output report.html C:\Logs  a report to open in a browser
 
 Run "breakwater COMMAND -h" for the flags of a command.
 `
@@ -56,12 +62,16 @@ Run "breakwater COMMAND -h" for the flags of a command.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usage)
-		return usageError("no command given", "breakwater dump Security.evtx")
+		return usageError("no command given", "breakwater hunt C:\\Logs")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "hunt":
+		return (&huntCommand{m: m}).Run(ctx, rest)
 	case "dump":
 		return (&dumpCommand{m: m}).Run(ctx, rest)
+	case "rules":
+		return (&rulesCommand{m: m}).Run(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(m.Stdout, "breakwater", Version)
 		return nil
