@@ -135,21 +135,21 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"unknown modifier":  "broken.yml:15:9: CommandLine|contans: unknown modifier \"contans\"",
-		"bad condition":     "broken.yml:24:36: condition: unexpected \")\"",
-		"undefined search":  "broken.yml:32:16: condition refers to undefined search identifier \"selection\"",
-		"empty pattern":     "broken.yml:40:33: condition: pattern \"filter_*\" matches no search identifier",
-		"look-around":       "look-around (?!",
-		"back-reference":    "back-reference \\1",
-		"no detection":      "broken.yml:58:1: rule has no detection",
-		"bad level":         "unknown level \"severe\"",
-		"aggregation":       "aggregation expressions",
-		"duplicate field":   "duplicate field \"Image\"",
+		"unknown modifier":   "broken.yml:15:9: CommandLine|contans: unknown modifier \"contans\"",
+		"bad condition":      "broken.yml:24:36: condition: unexpected \")\"",
+		"undefined search":   "broken.yml:32:16: condition refers to undefined search identifier \"selection\"",
+		"empty pattern":      "broken.yml:40:33: condition: pattern \"filter_*\" matches no search identifier",
+		"look-around":        "look-around (?!",
+		"back-reference":     "back-reference \\1",
+		"no detection":       "broken.yml:58:1: rule has no detection",
+		"bad level":          "unknown level \"severe\"",
+		"aggregation":        "aggregation expressions",
+		"duplicate field":    "duplicate field \"Image\"",
 		"null with modifier": "null cannot be combined with modifiers",
-		"exists not bool":   "exists takes true or false",
-		"bad cidr":          "invalid network",
-		"gt text":           "is not a number",
-		"base64 wildcard":   "cannot encode a value with wildcards",
+		"exists not bool":    "exists takes true or false",
+		"bad cidr":           "invalid network",
+		"gt text":            "is not a number",
+		"base64 wildcard":    "cannot encode a value with wildcards",
 	}
 	for title, w := range want {
 		if !strings.Contains(got[title], w) {

@@ -258,10 +258,10 @@ func TestConditions(t *testing.T) {
 		{"sel_a and (sel_x or filter_c)", true},
 		{"(sel_a and sel_x) or filter_z", false},
 		// Precedence: or < and < not.
-		{"sel_x and sel_a or sel_b", true},  // (x and a) or b
-		{"sel_b or sel_a and sel_x", true},  // b or (a and x)
-		{"not sel_a or sel_b", true},        // (not a) or b
-		{"not sel_a and sel_b", false},      // (not a) and b
+		{"sel_x and sel_a or sel_b", true}, // (x and a) or b
+		{"sel_b or sel_a and sel_x", true}, // b or (a and x)
+		{"not sel_a or sel_b", true},       // (not a) or b
+		{"not sel_a and sel_b", false},     // (not a) and b
 		{"not (sel_a and sel_x)", true},
 		{"1 of sel_*", true},
 		{"all of sel_*", false},

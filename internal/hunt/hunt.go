@@ -298,4 +298,3 @@ func EventCount(r *finding.Report) int {
 	}
 	return n
 }
-

@@ -331,10 +331,10 @@ func TestDatasetsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	damagedOK := map[string]bool{
-		"2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx":        true,
+		"2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx":          true,
 		"2-vss_0-Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx": true,
-		"sample_with_a_bad_chunk_magic.evtx":                                                 true,
-		"sample-with-zero-data-size-event.evtx":                                              true,
+		"sample_with_a_bad_chunk_magic.evtx":                                                   true,
+		"sample-with-zero-data-size-event.evtx":                                                true,
 	}
 	events := 0
 	err = (&Reader{}).Read(context.Background(), d.Inputs, func(b *Batch) error {

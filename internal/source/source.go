@@ -34,9 +34,9 @@ type Input struct {
 	// compressed input), for progress reports.
 	Size int64
 
-	path       string // file on disk; empty for standard input
-	member     string // zip member, when the input is inside an archive
-	compressed bool   // the file or member is gzip-compressed
+	path       string    // file on disk; empty for standard input
+	member     string    // zip member, when the input is inside an archive
+	compressed bool      // the file or member is gzip-compressed
 	stdin      io.Reader // standard input, decompressed, its sniffed head still unread
 }
 
