@@ -35,7 +35,8 @@ func TestResolve(t *testing.T) {
 		{LogSource{Category: "process_creation", Product: "windows", Service: "sysmon"}, "Microsoft-Windows-Sysmon/Operational/Microsoft-Windows-Sysmon/1 + Security/Microsoft-Windows-Security-Auditing/4688", true},
 		{LogSource{Product: "windows"}, "*/*/*", true},
 		{LogSource{Category: "process_creation", Product: "linux"}, "linux/process_creation/*/*", false},
-		{LogSource{Product: "zeek", Service: "dns"}, "zeek/dns/*/*", false},
+		{LogSource{Product: "zeek", Service: "dns"}, "zeek.dns/zeek/*", true},
+		{LogSource{Product: "suricata", Service: "dns"}, "suricata/dns/*/*", false},
 		{LogSource{Product: "windows", Service: "no-such-service"}, "windows/no-such-service/*/*", false},
 	}
 	for _, c := range cases {

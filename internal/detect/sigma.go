@@ -31,11 +31,20 @@ func (v View) Field(i int) (string, string) {
 	return f.Name, f.Value
 }
 
-// Sigma runs single-event Sigma rules: every match of a rule is a finding.
+// Sigma runs Sigma rules: every match of a single-event rule is a finding,
+// and, given WithCorrelations, correlation rules aggregate the matches of
+// the rules they name (see correlation.go).
 type Sigma struct {
 	rs    *sigma.RuleSet
 	rules []ruleInfo // per rule of rs
 	byID  map[string]int
+
+	// Correlations; nil without.
+	cs       *sigma.CorrelationSet
+	corr     *sigma.Correlator[evRef]
+	corrs    []ruleInfo // per correlation of cs
+	corrByID map[string]int
+	names    *interner
 }
 
 // ruleInfo is what a finding repeats of its rule, computed once.
@@ -48,7 +57,7 @@ type ruleInfo struct {
 }
 
 // NewSigma makes a detector of a compiled rule set.
-func NewSigma(rs *sigma.RuleSet) *Sigma {
+func NewSigma(rs *sigma.RuleSet, opts ...SigmaOption) *Sigma {
 	d := &Sigma{rs: rs, rules: make([]ruleInfo, rs.Len()), byID: make(map[string]int, rs.Len())}
 	for i := range d.rules {
 		r := rs.Rule(i)
@@ -60,6 +69,9 @@ func NewSigma(rs *sigma.RuleSet) *Sigma {
 			tactics:    r.Tactics(),
 		}
 		d.byID[r.Ident()] = i
+	}
+	for _, o := range opts {
+		o(d)
 	}
 	return d
 }
@@ -83,19 +95,47 @@ func Level(l sigma.Level) finding.Level {
 // RuleSet returns the rules the detector runs.
 func (d *Sigma) RuleSet() *sigma.RuleSet { return d.rs }
 
+var (
+	_ Detector  = (*Sigma)(nil)
+	_ Describer = (*Sigma)(nil)
+	_ Noter     = (*Sigma)(nil)
+)
+
 // Name implements Detector.
 func (d *Sigma) Name() string { return "sigma" }
 
 // NewWorker implements Detector.
 func (d *Sigma) NewWorker() Worker {
-	return &sigmaWorker{d: d, m: d.rs.NewMatcher()}
+	w := &sigmaWorker{d: d, m: d.rs.NewMatcher(), explained: make(map[string]struct{})}
+	if d.corr != nil {
+		w.corr = &corrState{col: d.corr.NewCollector(), cache: map[string]uint32{}}
+	}
+	return w
 }
 
-// Finish implements Detector: single-event rules have nothing left.
-func (d *Sigma) Finish(func(*finding.Finding)) error { return nil }
+// Finish implements Detector: single-event rules have nothing left;
+// correlations are evaluated over everything the workers collected.
+func (d *Sigma) Finish(emit func(*finding.Finding)) error {
+	if d.corr == nil {
+		return nil
+	}
+	return d.corr.Finish(func(m *sigma.CorrelationMatch[evRef]) { emit(d.correlationFinding(m)) })
+}
+
+// Notes implements Noter: the caps correlations hit, and the matches they
+// could not count.
+func (d *Sigma) Notes() []string {
+	if d.corr == nil {
+		return nil
+	}
+	return d.corr.Notes()
+}
 
 // Describe implements Describer.
 func (d *Sigma) Describe(kind finding.Kind, id string) (finding.Rule, bool) {
+	if kind == finding.KindCorrelation && d.cs != nil {
+		return d.describeCorrelation(id)
+	}
 	if kind != finding.KindSigma {
 		return finding.Rule{}, false
 	}
@@ -116,25 +156,51 @@ type sigmaWorker struct {
 	d    *Sigma
 	m    *sigma.Matcher
 	hits []int
+	// explained holds the ids of the findings this worker has explained:
+	// copies of an event (the same log in two folders) make the same
+	// finding, and one explanation serves them all. Bounded by clearing.
+	explained map[string]struct{}
+	corr      *corrState // nil without correlations
 }
+
+// maxExplained bounds a worker's memory of explained findings.
+const maxExplained = 1 << 16
 
 func (w *sigmaWorker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 	w.hits = w.m.Match(View{ev}, w.hits[:0])
 	if len(w.hits) == 0 {
 		return
 	}
+	if w.corr != nil && !w.correlate(ev) {
+		return // the rules that matched only feed correlations
+	}
 	key := finding.EventKey(ev)
 	evidence := finding.EvidenceOf(ev)
 	evidence.Fields = slices.Clone(ev.Fields)
 	for _, i := range w.hits {
-		emit(w.d.newFinding(i, ev, key, evidence))
+		if w.corr != nil && !w.d.cs.Reported(i) {
+			continue
+		}
+		f := w.d.newFinding(i, ev, key, evidence)
+		if _, done := w.explained[f.ID]; !done {
+			if len(w.explained) >= maxExplained {
+				clear(w.explained)
+			}
+			w.explained[f.ID] = struct{}{}
+			f.Explain = explanation(w.m.Explain(i, View{ev}))
+			f.Summary = summary(f.Rule, ev, f.Explain.Matches)
+		}
+		emit(f)
 	}
 }
 
 func (w *sigmaWorker) Close() {}
 
-// newFinding builds the finding of rule i on one event. It runs only for
-// matches, so it can afford the thorough explanation.
+// newFinding builds the finding of rule i on one event, without its
+// explanation, which the worker adds once per finding id. A finding
+// without one is a copy of another: Explain.Condition is never empty for
+// an explained Sigma finding, and the collector keeps the explained copy's
+// summary and explanation.
 func (d *Sigma) newFinding(i int, ev *event.Event, key string, evidence finding.Evidence) *finding.Finding {
 	ri := &d.rules[i]
 	f := &finding.Finding{
@@ -150,8 +216,6 @@ func (d *Sigma) newFinding(i int, ev *event.Event, key string, evidence finding.
 		Tactics:    ri.tactics,
 		Evidence:   []finding.Evidence{evidence},
 	}
-	f.Explain = explanation(d.rs.Explain(i, View{ev}))
-	f.Summary = summary(ri.title, ev, f.Explain.Matches)
 	return f
 }
 

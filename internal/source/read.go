@@ -406,6 +406,8 @@ func (w *worker) readStream(in *Input, emit func(*Batch)) {
 		switch in.Format {
 		case event.FormatXML:
 			dec = NewXMLDecoder(counter, in.Name)
+		case event.FormatZeekTSV, event.FormatZeekJSON:
+			dec = NewZeekDecoder(counter, in.Name)
 		default:
 			dec = NewJSONDecoder(counter, in.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/breakwater/breakwater/internal/event"
+	"github.com/breakwater/breakwater/zeek"
 )
 
 // A Decoder reads events one at a time from one decompressed stream.
@@ -92,10 +93,16 @@ func Sniff(head []byte) event.Format {
 	return sniffZeek(text)
 }
 
-// sniffZeek is the hook for Zeek's TSV ("#separator ...") and JSON logs.
-// TODO(zeek): detect FormatZeekTSV and FormatZeekJSON once the zeek package
-// reads them; until then Zeek logs are not claimed by any reader here.
+// sniffZeek tells Zeek's TSV logs (by their "#" header) and JSON logs (by
+// a first object that reads as a Zeek record) from other text; see
+// zeek.Detect. It runs after the Windows formats, which are more specific.
 func sniffZeek(text []byte) event.Format {
+	switch f, _ := zeek.Detect(text); f {
+	case zeek.TSV:
+		return event.FormatZeekTSV
+	case zeek.JSON:
+		return event.FormatZeekJSON
+	}
 	return ""
 }
 
