@@ -84,7 +84,7 @@ func TestHuntErrors(t *testing.T) {
 		{"folder without logs", []string{"hunt", "--no-builtin", "--rules", rules, empty}, "no logs to read"},
 		{"rules without a usable rule", []string{"hunt", "--no-builtin", "--rules", badRules, sample}, "no usable rule"},
 		{"rules path missing", []string{"hunt", "--no-builtin", "--rules", "no/such/rules", sample}, "does not exist"},
-		{"no rules at all", []string{"hunt", "--no-builtin", sample}, "--no-builtin leaves no rules"},
+		{"no rules at all", []string{"hunt", "--no-builtin", "--analytics", "none", sample}, "--no-builtin leaves no rules"},
 		{"bad level", []string{"hunt", "--min-level", "severe", sample}, "unknown level"},
 		{"bad time", []string{"hunt", "--since", "yesterday", sample}, "not a time"},
 		{"bad format", []string{"hunt", "--format", "pdf", sample}, "unknown format"},

@@ -48,6 +48,7 @@ Usage:
 Commands:
   hunt       hunt logs for intrusions and report the findings
   rules      check Sigma rules, or explain why a rule matches an event
+  report     render a saved case file again (table, jsonl, csv, html)
   dump       print every event as the detectors see it (JSON lines or XML)
   version    print the version
 
@@ -72,6 +73,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&dumpCommand{m: m}).Run(ctx, rest)
 	case "rules":
 		return (&rulesCommand{m: m}).Run(ctx, rest)
+	case "report":
+		return (&reportCommand{m: m}).Run(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(m.Stdout, "breakwater", Version)
 		return nil

@@ -183,9 +183,12 @@ func AppendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if r == '\u2028' || r == '\u2029' || hiddenRune(r) {
+			// Line separators break JavaScript; C1 controls (U+009B is a
+			// one-character ANSI escape) and bidirectional overrides act on
+			// a terminal that shows the output: escape them all.
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			dst = append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 			i += size
 			start = i
 			continue
@@ -357,4 +360,17 @@ func appendXMLEscaped(dst []byte, s string, attr bool) []byte {
 		i++
 	}
 	return dst
+}
+
+// hiddenRune reports C1 control characters and the invisible formatting
+// characters that reorder or hide text.
+func hiddenRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f,
+		r == 0x061c, r == 0x200e, r == 0x200f,
+		r >= 0x202a && r <= 0x202e,
+		r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
