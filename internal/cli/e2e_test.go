@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHuntEndToEnd hunts the public attack logs of the datasets
+// (evtx-attack, deepbluecli, otrf) with SigmaHQ's Windows rules, as a user
+// would: the JSONL findings are the same for one and two workers and for
+// the inputs in reverse order; the case file reopens and `report` renders
+// the same findings; the HTML report is written.
+func TestHuntEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hunts several datasets")
+	}
+	rules := sigmaRules(t, "rules/windows")
+	data := filepath.Dir(filepath.Dir(rules)) // ../shared/datasets/sigma
+	data = filepath.Dir(data)
+	inputs := []string{filepath.Join(data, "evtx-attack"), filepath.Join(data, "deepbluecli"), filepath.Join(data, "otrf")}
+	reversed := []string{inputs[2], inputs[1], inputs[0]}
+	dir := t.TempDir()
+	caseFile := filepath.Join(dir, "hunt.case")
+	html := filepath.Join(dir, "report.html")
+
+	hunt := func(extra []string, paths []string) string {
+		args := append([]string{"hunt", "--no-builtin", "--analytics", "none", "--rules", rules, "--min-level", "informational", "--quiet"}, extra...)
+		out, errOut, code := run(t, nil, append(args, paths...)...)
+		if code != 0 {
+			t.Fatalf("hunt %v: exit %d: %s", extra, code, errOut)
+		}
+		return out
+	}
+	one := hunt([]string{"--workers", "1", "--format", "jsonl", "--case", caseFile, "--format", "html", "--output", "-", "--output", html}, inputs)
+	if n := strings.Count(one, "\n"); n < 100 {
+		t.Fatalf("only %d findings over the attack datasets", n)
+	}
+	if two := hunt([]string{"--workers", "2", "--format", "jsonl"}, inputs); two != one {
+		t.Error("--workers 2 gives other findings than --workers 1")
+	}
+	if back := hunt([]string{"--workers", "2", "--format", "jsonl"}, reversed); back != one {
+		t.Error("the inputs in reverse order give other findings")
+	}
+	again, errOut, code := run(t, nil, "report", "--format", "jsonl", "--min-level", "informational", caseFile)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	if again != one {
+		t.Errorf("the case file renders %d findings, the hunt wrote %d", strings.Count(again, "\n"), strings.Count(one, "\n"))
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte("<html")) || bytes.Contains(page, []byte("<script src")) {
+		t.Errorf("HTML report of %d bytes does not look self-contained", len(page))
+	}
+}
