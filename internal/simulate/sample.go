@@ -1,6 +1,7 @@
 // Package simulate writes synthetic Windows event logs whose content is
-// known: small samples for the README and tests, and (later) whole intrusion
-// scenarios with their ground truth.
+// known: a small sample for tests, and whole intrusion scenarios - days of a
+// small network's ordinary work with an intrusion woven in - together with
+// their ground truth, for demonstrations, tests and training.
 package simulate
 
 import (
