@@ -49,6 +49,7 @@ Commands:
   hunt       hunt logs for intrusions and report the findings
   rules      check Sigma rules, or explain why a rule matches an event
   report     render a saved case file again (table, jsonl, csv, html)
+  baseline   learn what is normal from logs you trust (baseline build), for hunt --baseline
   simulate   write the logs of a simulated Volt Typhoon intrusion, with its ground truth
   dump       print every event as the detectors see it (JSON lines or XML)
   version    print the version
@@ -78,6 +79,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&reportCommand{m: m}).Run(ctx, rest)
 	case "simulate":
 		return (&simulateCommand{m: m}).Run(ctx, rest)
+	case "baseline":
+		return (&baselineCommand{m: m}).Run(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(m.Stdout, "breakwater", Version)
 		return nil
