@@ -25,6 +25,11 @@ type Config struct {
 	// "Administrators". Values may use wildcards. A rule that uses a
 	// placeholder with no entry here cannot be used (ErrPlaceholder).
 	Placeholders map[string][]string
+	// Filters are Sigma filter documents to apply to the rules they name
+	// (see the filters specification): an event a filter's detection
+	// matches is no longer matched by those rules. Filters that tune no
+	// rule are listed by RuleSet.FilterProblems.
+	Filters []*Filter
 }
 
 // The compiled form of a detection: a condition over selections; a

@@ -106,11 +106,22 @@ func mark(ok bool) string {
 // Explain evaluates rule i against an event without shortcuts and records
 // why it matches or not. It allocates freely: it is for people, not for the
 // hot path, and it agrees with Matcher.Match.
-func (rs *RuleSet) Explain(i int, ev Event) *Explanation {
+func (rs *RuleSet) Explain(i int, ev Event) *Explanation { return rs.explain(i, ev, nil) }
+
+// Explain is RuleSet.Explain on the matcher's memory, which saves building
+// a matcher per call when many matches are explained.
+func (m *Matcher) Explain(i int, ev Event) *Explanation { return m.rs.explain(i, ev, m) }
+
+func (rs *RuleSet) explain(i int, ev Event, m *Matcher) *Explanation {
 	r := rs.rules[i]
 	ex := &Explanation{RuleID: r.ID, Title: r.Title}
 	for _, c := range r.Detection.Conditions {
 		ex.Condition = append(ex.Condition, c.Text)
+	}
+	for _, f := range rs.Filters(i) {
+		for _, c := range f.Detection.Conditions {
+			ex.Condition = append(ex.Condition, "and not filter "+f.Ident()+": "+c.Text)
+		}
 	}
 	ch, prov, eid := fold(ev.Channel()), fold(ev.Provider()), ev.EventID()
 	var applies []*unit
@@ -136,7 +147,9 @@ func (rs *RuleSet) Explain(i int, ev Event) *Explanation {
 		}
 		return ex
 	}
-	m := rs.NewMatcher()
+	if m == nil {
+		m = rs.NewMatcher()
+	}
 	m.prepare(ev)
 	for _, u := range applies {
 		ex.Source = u.src.String()

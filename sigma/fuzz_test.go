@@ -37,7 +37,8 @@ func FuzzParse(f *testing.F) {
 	e := sysmon1("Image", `C:\Windows\System32\cmd.exe`, "CommandLine", "cmd /c whoami", "ParentImage", `C:\x.exe`)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		c, _ := Parse("fuzz.yml", src)
-		rs, _ := Compile(c.Rules, Config{Placeholders: map[string][]string{"Administrators": {"adm*"}}})
+		rs, _ := Compile(c.Rules, Config{Placeholders: map[string][]string{"Administrators": {"adm*"}}, Filters: c.Filters})
+		CompileCorrelations(c.Correlations, rs)
 		m := rs.NewMatcher()
 		for i := 0; i < rs.Len(); i++ {
 			got := false

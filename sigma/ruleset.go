@@ -25,6 +25,10 @@ type RuleSet struct {
 	anyChan  *chanIndex            // channels no rule names
 	maxSels  int
 	stats    Stats
+
+	filtered    [][]*Filter // per rule: the filters applied to it
+	filterProbs []FilterProblem
+	mappings    *Mappings // what the rules were compiled with
 }
 
 // Unusable is a rule that was left out of a RuleSet, and why.
@@ -107,9 +111,10 @@ type scan struct {
 // returned.
 func Compile(rules []*Rule, cfg Config) (*RuleSet, error) {
 	c := newCompiler(cfg)
-	rs := &RuleSet{}
+	rs := &RuleSet{mappings: c.maps}
 	var errs ErrorList
 	eidField := c.intern("EventID")
+	filters, fprobs := c.compileFilters(cfg.Filters)
 	for _, r := range rules {
 		if r == nil {
 			continue
@@ -129,12 +134,14 @@ func Compile(rules []*Rule, cfg Config) (*RuleSet, error) {
 			rs.unusable = append(rs.unusable, Unusable{Rule: r, Err: e})
 			continue
 		}
+		comp, applied := applyFilters(r, comp, filters)
 		srcs, mapped := c.maps.Resolve(r.LogSource)
 		if !mapped {
 			rs.stats.Unmapped++
 		}
 		ruleIdx := int32(len(rs.rules))
 		rs.rules = append(rs.rules, r)
+		rs.filtered = append(rs.filtered, applied)
 		for si, src := range srcs {
 			u := unit{rule: ruleIdx, src: src, srcIdx: si, cond: comp.cond}
 			u.sels = c.bind(comp.sels, src)
@@ -155,6 +162,7 @@ func Compile(rules []*Rule, cfg Config) (*RuleSet, error) {
 		u := &rs.units[i]
 		u.gate, u.gated = g.gateOf(u.cond, u.sels)
 	}
+	rs.filterProbs = append(fprobs, filterProblems(filters)...)
 	rs.fieldIDs = c.fields
 	rs.names = c.names
 	rs.needles = c.needles
@@ -223,6 +231,11 @@ func (c *compiler) bind(sels []*selection, src EventSource) []*selection {
 					return out
 				}
 				cp.flat = bindAll(it.flat)
+				// The item's own literal index keeps its other matchers
+				// aside; they need binding like the rest.
+				if it.rest != nil {
+					cp.rest = bindAll(it.rest)
+				}
 				if it.groups != nil {
 					cp.groups = make([][]*matcher, len(it.groups))
 					for k, g := range it.groups {

@@ -254,8 +254,10 @@ func explanation(ex *sigma.Explanation) finding.Explanation {
 // UserOf names the account an event is about: the acting user of a
 // process, or the account of a logon, as DOMAIN\name when both are known.
 func UserOf(ev *event.Event) string {
-	if u, ok := ev.Get("User"); ok && u != "" && u != "-" {
-		return u
+	for _, name := range [...]string{"User", "SourceUser"} {
+		if u, ok := ev.Get(name); ok && u != "" && u != "-" {
+			return u
+		}
 	}
 	for _, p := range [...][2]string{
 		{"TargetDomainName", "TargetUserName"},

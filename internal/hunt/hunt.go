@@ -42,8 +42,9 @@ type Options struct {
 	Progress func(b *source.Batch, findings int)
 	// Damage, when set, is called for each damaged record as it is met.
 	Damage func(source.Damage)
-	// MaxFindings caps the findings kept; 0 means 1,000,000. Findings past
-	// the cap are counted and reported in a note, not kept.
+	// MaxFindings caps the findings kept; 0 means 200,000, which keeps a
+	// hunt's memory under about a gigabyte. Findings past the cap are
+	// counted and reported in a note, not kept.
 	MaxFindings int
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
@@ -92,7 +93,7 @@ func Run(ctx context.Context, o Options) (*finding.Report, error) {
 	}
 	maxFindings := o.MaxFindings
 	if maxFindings <= 0 {
-		maxFindings = 1_000_000
+		maxFindings = 200_000
 	}
 
 	eng := detect.NewEngine(o.Detectors, workers, o.Filter)
@@ -230,6 +231,7 @@ func merge(have, f *finding.Finding) {
 		// Only one of the copies was explained (see detect.Sigma).
 		have.Explain, have.Summary = f.Explain, f.Summary
 	}
+	fields := have.Evidence[0].Fields
 	have.Merge(f)
 	total += len(have.Evidence) - n
 	if len(have.Evidence) > maxCopies {
@@ -237,6 +239,17 @@ func merge(have, f *finding.Finding) {
 		have.EvidenceTotal = total
 	} else if have.EvidenceTotal != 0 {
 		have.EvidenceTotal = total
+	}
+	if have.Kind == finding.KindSigma {
+		// Copies of one record carry the same fields (same id: same
+		// host, channel, record number and time to the nanosecond, so
+		// the same format): the first entry keeps them for all.
+		if len(have.Evidence[0].Fields) == 0 {
+			have.Evidence[0].Fields = fields
+		}
+		for i := 1; i < len(have.Evidence); i++ {
+			have.Evidence[i].Fields = nil
+		}
 	}
 }
 

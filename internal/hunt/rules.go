@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/breakwater/breakwater/internal/detect"
 	"github.com/breakwater/breakwater/sigma"
 )
 
@@ -19,6 +20,10 @@ type RuleOptions struct {
 	// the built-in one; Placeholders a file of placeholder values.
 	Mappings     string
 	Placeholders string
+	// Filters are files and folders of Sigma filter documents, the
+	// user's own tuning: each excludes events from the rules it names.
+	// Filters found among the rules of Paths apply as well.
+	Filters []string
 }
 
 // Problem is a rule that cannot run, or cannot run yet, and why.
@@ -40,8 +45,10 @@ func (p Problem) String() string {
 
 // Rules are the rules of a hunt, compiled, and the problems met on the way.
 type Rules struct {
-	Set        *sigma.RuleSet
-	Collection *sigma.Collection
+	Set *sigma.RuleSet
+	// Correlations are the correlation rules, resolved against Set.
+	Correlations *sigma.CorrelationSet
+	Collection   *sigma.Collection
 	// Documents counts the rule documents read, including unusable ones
 	// and files that held no readable document.
 	Documents int
@@ -106,8 +113,45 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 		coll.Add(c)
 		collect(&loadErrs, err)
 	}
+	// Documents of --filters files that are not filters do not run: a
+	// rule there is more likely misplaced than meant.
+	var misplaced []Problem
+	for _, p := range o.Filters {
+		c, err := sigma.Load(p)
+		var el sigma.ErrorList
+		if errors.As(err, &el) && c.Len() == 0 && len(el) == 1 && errors.Is(el[0].Err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("filters: %s does not exist", p)
+		}
+		coll.Filters = append(coll.Filters, c.Filters...)
+		withDocs := make(map[string]bool)
+		for _, r := range c.Rules {
+			withDocs[r.Pos.File] = true
+			why := "a rule among the filters is not run: give it with --rules"
+			if r.Err != nil {
+				why = reason(r.Err)
+			}
+			misplaced = append(misplaced, Problem{File: r.Pos.String(), Rule: r.Ident(), Reason: why})
+		}
+		for _, r := range c.Correlations {
+			withDocs[r.Pos.File] = true
+			misplaced = append(misplaced, Problem{File: r.Pos.String(), Rule: r.Ident(),
+				Reason: "a correlation among the filters is not run: give it with --rules"})
+		}
+		for _, f := range c.Filters {
+			withDocs[f.Pos.File] = true
+		}
+		for _, e := range errList(err) {
+			if !withDocs[e.Pos.File] {
+				withDocs[e.Pos.File] = true
+				misplaced = append(misplaced, Problem{File: e.Pos.String(), Rule: e.Rule, Reason: e.Msg})
+			}
+		}
+	}
+	cfg.Filters = coll.Filters
 	rs, _ := sigma.Compile(coll.Rules, cfg)
-	out := &Rules{Set: rs, Collection: &coll, Documents: coll.Len()}
+	cs, _ := sigma.CompileCorrelations(coll.Correlations, rs)
+	out := &Rules{Set: rs, Correlations: cs, Collection: &coll, Documents: coll.Len() + len(misplaced)}
+	out.Problems = append(out.Problems, misplaced...)
 
 	// Files that yielded no document at all count once each.
 	withDocs := make(map[string]bool)
@@ -132,18 +176,35 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 		p.NeedsValues = errors.Is(u.Err, sigma.ErrPlaceholder)
 		out.Problems = append(out.Problems, p)
 	}
-	for _, c := range coll.Correlations {
-		if c.Err != nil {
-			out.Problems = append(out.Problems, Problem{File: c.Pos.String(), Rule: c.Ident(), Reason: reason(c.Err)})
-		}
+	for _, p := range cs.Problems() {
+		c := p.Correlation
+		out.Problems = append(out.Problems, Problem{File: c.Pos.String(), Rule: c.Ident(), Reason: reason(p.Err)})
 	}
-	for _, f := range coll.Filters {
-		if f.Err != nil {
-			out.Problems = append(out.Problems, Problem{File: f.Pos.String(), Rule: f.Ident(), Reason: reason(f.Err)})
-		}
+	for _, p := range rs.FilterProblems() {
+		f := p.Filter
+		out.Problems = append(out.Problems, Problem{File: f.Pos.String(), Rule: f.Ident(), Reason: reason(p.Err)})
 	}
 	sort.SliceStable(out.Problems, func(i, j int) bool { return out.Problems[i].File < out.Problems[j].File })
 	return out, nil
+}
+
+// Detector returns the Sigma detector of the rules, which runs their
+// correlations within the limits given (zero fields take
+// sigma.DefaultLimits).
+func (r *Rules) Detector(lim sigma.Limits) *detect.Sigma {
+	return detect.NewSigma(r.Set, detect.WithCorrelations(r.Correlations, lim))
+}
+
+// errList returns the entries of an ErrorList error.
+func errList(err error) sigma.ErrorList {
+	var el sigma.ErrorList
+	if errors.As(err, &el) {
+		return el
+	}
+	if err != nil {
+		return sigma.ErrorList{{Msg: err.Error(), Err: err}}
+	}
+	return nil
 }
 
 func collect(into *sigma.ErrorList, err error) {
