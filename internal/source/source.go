@@ -108,7 +108,25 @@ func Discover(paths []string, opt Options) (*Discovery, error) {
 					}
 					return nil
 				}
-				if e.IsDir() || !e.Type().IsRegular() {
+				if e.IsDir() {
+					return nil
+				}
+				if e.Type()&fs.ModeSymlink != 0 {
+					// A link to a file is read like the file; links to
+					// folders are not followed, so a loop cannot trap the
+					// walk.
+					st, err := os.Stat(path)
+					switch {
+					case err != nil:
+						d.Skipped = append(d.Skipped, Skipped{Name: path, Reason: "broken link: " + plainErr(err).Error()})
+					case st.Mode().IsRegular():
+						d.addFile(path, st.Size(), seen)
+					case st.IsDir():
+						d.Skipped = append(d.Skipped, Skipped{Name: path, Reason: "link to a folder (not followed: give the folder itself)"})
+					}
+					return nil
+				}
+				if !e.Type().IsRegular() {
 					return nil
 				}
 				info, err := e.Info()
