@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -667,7 +668,7 @@ func (m *Matcher) matchOne(mt *matcher, i int) bool {
 		return mt.g.match(m.value(i, mt.cased))
 	case mRegex:
 		v := m.vals[i]
-		if len(v) < mt.minLen || (mt.run != nil && !mt.run.present(v)) {
+		if !mt.mayMatch(v, func() string { return m.lower(i) }) {
 			return false
 		}
 		return mt.re.MatchString(v)
@@ -717,4 +718,25 @@ func (m *Matcher) matchOne(mt *matcher, i int) bool {
 		}
 	}
 	return false
+}
+
+// mayMatch applies the cheap tests that rule a value out before a regular
+// expression runs: its shortest and longest match, a run of bytes and the
+// literals every match contains. lower returns the value lower-cased.
+func (mt *matcher) mayMatch(v string, lower func() string) bool {
+	if len(v) < mt.minLen || (mt.run != nil && !mt.run.present(v)) {
+		return false
+	}
+	if mt.maxLen >= 0 && len(v) > mt.maxLen && (len(v) > utf8.UTFMax*mt.maxLen || utf8.RuneCountInString(v) > mt.maxLen) {
+		return false
+	}
+	if len(mt.need) > 0 {
+		low := lower()
+		for _, lit := range mt.need {
+			if !strings.Contains(low, lit) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -149,3 +149,39 @@ func TestBase64Offsets(t *testing.T) {
 		}
 	}
 }
+
+// TestRegexFiltersAgainstRegexp: the shortcuts taken before a regular
+// expression runs (needed literals, length bounds) never change its answer.
+func TestRegexFiltersAgainstRegexp(t *testing.T) {
+	patterns := []string{
+		`(?i)(set).*&&\s?set.*(environment|invoke|\$\{?input).*&&.*"`,
+		`^[A-Za-z0-9]{16}$`,
+		`^(ab|abcdef)$`,
+		`(?i)ÉCHO.*clip`,
+		`cmd.{0,5}(?:/c|/r).+powershell`,
+		`(?i)straße`,
+		`^.{2,3}$`,
+		`(?s)a.*b$`,
+		`x+y{2}z?`,
+	}
+	words := []string{"set", "SET", "&&", " ", "\"", "environment", "écho", "ÉCHO", "clip", "cmd", "/c", "powershell",
+		"ab", "abcdef", "Z9", "ß", "STRASSE", "straße", "é", "\n", "x", "yy", "z", "b", "a"}
+	rng := rand.New(rand.NewSource(7))
+	for _, p := range patterns {
+		m, err := compileRegex(p, "")
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for n := 0; n < 3000; n++ {
+			var b strings.Builder
+			for k := rng.Intn(8); k >= 0; k-- {
+				b.WriteString(words[rng.Intn(len(words))])
+			}
+			v := b.String()
+			want := m.re.MatchString(v)
+			if got := m.mayMatch(v, func() string { return fold(v) }) && want; got != want {
+				t.Fatalf("%s on %q: shortcuts say no, the expression says yes", p, v)
+			}
+		}
+	}
+}

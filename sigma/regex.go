@@ -47,7 +47,11 @@ func compileRegex(expr, flags string) (*matcher, error) {
 	if err != nil {
 		return nil, regexError(expr, err)
 	}
-	m := &matcher{kind: mRegex, re: re, pre: regexLiterals(tree), minLen: minRunes(tree)}
+	m := &matcher{kind: mRegex, re: re, pre: regexLiterals(tree), minLen: minRunes(tree), maxLen: -1}
+	if anchoredBoth(tree) {
+		m.maxLen = maxRunes(tree)
+	}
+	m.need = neededLiterals(tree, nil)
 	if r := longestRun(tree); r != nil && r.n >= minUsefulRun {
 		m.run = r
 	}
@@ -254,6 +258,100 @@ func minRunes(re *syntax.Regexp) int {
 		return max(n, 0)
 	}
 	return 0
+}
+
+// neededLiterals appends the literals, lower-cased, that every match
+// contains, all of them, read off the top-level sequence of the expression.
+// Where regexLiterals finds one good needle for the shared scan, these are
+// checked together before the expression runs: SigmaHQ writes patterns
+// such as (set).*&&\s?set.*&&.*" whose rarest part ("&&") is not their
+// longest, and Go's engine pays for every .* on a long command line.
+func neededLiterals(re *syntax.Regexp, dst []string) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if !foldSafe(r) {
+				return dst
+			}
+		}
+		lit := fold(string(re.Rune))
+		for _, have := range dst {
+			if have == lit {
+				return dst
+			}
+		}
+		return append(dst, lit)
+	case syntax.OpCapture, syntax.OpPlus:
+		return neededLiterals(re.Sub[0], dst)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return neededLiterals(re.Sub[0], dst)
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			dst = neededLiterals(sub, dst)
+		}
+	}
+	return dst
+}
+
+// anchoredBoth reports whether a regular expression must match the whole
+// text: it starts with ^ and ends with $ (without the m flag).
+func anchoredBoth(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpCapture {
+		return anchoredBoth(re.Sub[0])
+	}
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return false
+	}
+	return re.Sub[0].Op == syntax.OpBeginText && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText
+}
+
+// maxRunes is the length in runes of the longest text a regular expression
+// matches, or -1 when there is no bound. With anchoredBoth it lets a value
+// too long to match be rejected without running the expression, which
+// SigmaHQ's fixed-length patterns (^[A-Za-z0-9]{16}$) make worth having.
+func maxRunes(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxRunes(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		if maxRunes(re.Sub[0]) == 0 {
+			return 0
+		}
+		return -1
+	case syntax.OpRepeat:
+		sub := maxRunes(re.Sub[0])
+		if sub < 0 || re.Max < 0 {
+			return -1
+		}
+		return min(maxRepeatCount, re.Max*sub)
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			m := maxRunes(sub)
+			if m < 0 {
+				return -1
+			}
+			n = min(maxRepeatCount, n+m)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := 0
+		for _, sub := range re.Sub {
+			m := maxRunes(sub)
+			if m < 0 {
+				return -1
+			}
+			n = max(n, m)
+		}
+		return n
+	}
+	return 0 // empty matches and assertions
 }
 
 // byteRun is a filter: a match contains n consecutive bytes of the set.

@@ -135,6 +135,7 @@ func Compile(rules []*Rule, cfg Config) (*RuleSet, error) {
 			continue
 		}
 		comp, applied := applyFilters(r, comp, filters)
+		orderByCost(comp.cond, comp.sels)
 		srcs, mapped := c.maps.Resolve(r.LogSource)
 		if !mapped {
 			rs.stats.Unmapped++

@@ -161,6 +161,13 @@ func TestModifiers(t *testing.T) {
 		{"without windash", "    sel:\n        CommandLine|contains: ' -enc '\n    condition: sel", sysmon1("CommandLine", "p /enc x"), false},
 		// re, with i, m, s; case-sensitive by default.
 		{"re", "    sel:\n        CommandLine|re: 'whoami\\s+/all'\n    condition: sel", sysmon1("CommandLine", "cmd /c whoami  /all"), true},
+		// Anchored expressions of bounded length reject longer values early;
+		// the answer must be the expression's own.
+		{"re anchored fixed length", "    sel:\n        ServiceName|re: '^[A-Za-z0-9]{4}$'\n    condition: sel", sysmon1("ServiceName", "Ab12"), true},
+		{"re anchored too long", "    sel:\n        ServiceName|re: '^[A-Za-z0-9]{4}$'\n    condition: sel", sysmon1("ServiceName", "Ab123"), false},
+		{"re anchored runes not bytes", "    sel:\n        ServiceName|re: '^.{2}$'\n    condition: sel", sysmon1("ServiceName", "éé"), true},
+		{"re anchored alternation", "    sel:\n        ServiceName|re: '^(ab|abcdef)$'\n    condition: sel", sysmon1("ServiceName", "abcdef"), true},
+		{"re anchored multiline is not whole", "    sel:\n        ServiceName|re|m: '^ab$'\n    condition: sel", sysmon1("ServiceName", "xyz\nab"), true},
 		{"re case-sensitive", "    sel:\n        CommandLine|re: 'whoami'\n    condition: sel", sysmon1("CommandLine", "WHOAMI"), false},
 		{"re i", "    sel:\n        CommandLine|re|i: 'whoami'\n    condition: sel", sysmon1("CommandLine", "WHOAMI"), true},
 		{"re m", "    sel:\n        CommandLine|re|m: '^b$'\n    condition: sel", sysmon1("CommandLine", "a\nb\nc"), true},
