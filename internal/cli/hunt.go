@@ -7,17 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/breakwater/breakwater/internal/casefile"
 	"github.com/breakwater/breakwater/internal/detect"
 	"github.com/breakwater/breakwater/internal/finding"
 	"github.com/breakwater/breakwater/internal/hunt"
+	"github.com/breakwater/breakwater/internal/network"
 	"github.com/breakwater/breakwater/internal/report"
+	"github.com/breakwater/breakwater/internal/rules"
 	"github.com/breakwater/breakwater/internal/source"
+	"github.com/breakwater/breakwater/sigma"
 )
 
 const huntUsage = `
@@ -38,6 +41,7 @@ Examples:
   breakwater hunt --rules sigma/rules --format html --output report.html logs/
   breakwater hunt --no-builtin --rules my-rule.yml --format jsonl Security.evtx
   breakwater hunt --since 2024-02-01 --min-level high --fail-on high logs/*.evtx
+  breakwater hunt --baseline normal.json --analytics-config analytics.yml logs/
 `
 
 // listFlag is a flag that may be given several times.
@@ -54,14 +58,13 @@ type huntCommand struct {
 	m *Main
 }
 
-// builtinRules returns the embedded rule pack; nil while none is built in.
-var builtinRules = func() fs.FS { return nil }
-
 // Run hunts the paths in args.
 func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	fs := c.m.newFlagSet("hunt", huntUsage)
 	var rulePaths, formats, outputs, hosts listFlag
 	fs.Var(&rulePaths, "rules", "Sigma rule `PATH` (a file or a folder); repeatable")
+	var filterPaths listFlag
+	fs.Var(&filterPaths, "filters", "Sigma filter `PATH` (a file or a folder of filters that exclude events from the rules they name); repeatable")
 	noBuiltin := fs.Bool("no-builtin", false, "run only the rules given with --rules, not the built-in pack")
 	fs.Var(&formats, "format", "output `FORMAT`: table, jsonl, csv, html or navigator; repeatable, or comma-separated (default table on a terminal, else jsonl)")
 	fs.Var(&outputs, "output", "write the report to `FILE` instead of standard output; repeatable, one per --format in order")
@@ -75,6 +78,10 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	mappings := fs.String("mappings", "", "logsource mapping `FILE` that adds to or overrides the built-in one")
 	placeholders := fs.String("placeholders", "", "`FILE` of values for rule placeholders (the expand modifier)")
 	quiet := fs.Bool("quiet", false, "no progress display and no messages but errors")
+	var an huntAnalytics
+	an.addFlags(fs)
+	indicators := fs.String("indicators", "", "match every log against the indicator list `FILE` (IP addresses, CIDR networks and domains, one per line; # comments)")
+	internalNets := fs.String("internal", "", "the internal networks, as a comma-separated `CIDR` list (default: the private ranges)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -107,34 +114,65 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	ro := hunt.RuleOptions{Paths: rulePaths, Mappings: *mappings, Placeholders: *placeholders}
+	ro := hunt.RuleOptions{Paths: rulePaths, Mappings: *mappings, Placeholders: *placeholders, Filters: filterPaths}
 	if !*noBuiltin {
-		ro.Builtin = builtinRules()
+		ro.Builtin = rules.FS()
 	}
-	if *noBuiltin && len(rulePaths) == 0 {
+	anDet, anSettings, err := an.detector()
+	if err != nil {
+		return err
+	}
+	if *noBuiltin && len(rulePaths) == 0 && anDet == nil {
 		return usageError("--no-builtin leaves no rules: give some with --rules", "breakwater hunt --no-builtin --rules sigma/rules logs/")
 	}
-	rules, err := hunt.LoadRules(ro)
+	loaded, err := hunt.LoadRules(ro)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	if rules.Set.Len() == 0 {
+	if loaded.Set.Len() == 0 && (anDet == nil || len(rulePaths) > 0) {
 		msg := "no usable rule"
-		if len(rules.Problems) > 0 {
-			msg += ": " + rules.Problems[0].String()
+		if len(loaded.Problems) > 0 {
+			msg += ": " + loaded.Problems[0].String()
 		}
 		return &ExitError{Code: 2, Err: errors.New(msg + " (see breakwater rules check)")}
 	}
-	if !*quiet && len(rules.Problems) > 0 {
+	if !*quiet && len(loaded.Problems) > 0 {
 		fmt.Fprintf(c.m.Stderr, "%d of %d rules cannot run (breakwater rules check lists them)\n",
-			len(rules.Problems), rules.Documents)
+			len(loaded.Problems), loaded.Documents)
 	}
 
 	opt.Paths = paths
 	opt.Stdin = c.m.Stdin
 	opt.Workers = *workers
-	opt.Detectors = []detect.Detector{detect.NewSigma(rules.Set)}
+	if loaded.Set.Len() > 0 {
+		opt.Detectors = []detect.Detector{loaded.Detector(sigma.Limits{})}
+	}
 	opt.Settings = settings(rulePaths, !*noBuiltin, *minLevel, *since, *until, hosts)
+	for _, f := range filterPaths {
+		opt.Settings = append(opt.Settings, finding.Setting{Name: "filters", Value: f})
+	}
+	if anDet != nil {
+		opt.Detectors = append(opt.Detectors, anDet)
+	}
+	opt.Settings = append(opt.Settings, anSettings...)
+	netCfg := network.DefaultConfig()
+	if *internalNets != "" {
+		if netCfg.Internal, err = network.ParseInternal(*internalNets); err != nil {
+			return usageError("--internal: "+err.Error(), "breakwater hunt --internal 10.0.0.0/8,203.0.113.0/24 logs/")
+		}
+		opt.Settings = append(opt.Settings, finding.Setting{Name: "internal", Value: *internalNets})
+	}
+	if *indicators != "" {
+		if netCfg.Indicators, err = network.LoadIndicators(*indicators); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		opt.Settings = append(opt.Settings, finding.Setting{Name: "indicators", Value: *indicators})
+	}
+	netDet, err := network.New(netCfg)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	opt.Detectors = append(opt.Detectors, netDet)
 	var prog *progress
 	opt.Found = func(d *source.Discovery) {
 		if !*quiet {
@@ -162,7 +200,7 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	if *caseFile != "" {
-		if err := saveCase(*caseFile, rep); err != nil {
+		if err := casefile.Save(*caseFile, rep); err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("case %s: %w", *caseFile, err)}
 		}
 	}
@@ -184,11 +222,6 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
-}
-
-// saveCase stores the hunt in a case file; set by the case file's wiring.
-var saveCase = func(string, *finding.Report) error {
-	return errors.New("case files are not available in this build")
 }
 
 // sink is one report to write: a format and where to.

@@ -10,12 +10,17 @@ import (
 	"github.com/breakwater/breakwater/internal/detect"
 	"github.com/breakwater/breakwater/internal/hunt"
 	"github.com/breakwater/breakwater/internal/report"
+	"github.com/breakwater/breakwater/internal/rules"
 	"github.com/breakwater/breakwater/internal/source"
 )
 
 const rulesUsage = `
-Usage: breakwater rules check [flags] PATH...
+Usage: breakwater rules list
+       breakwater rules check [flags] PATH...
        breakwater rules explain --rule FILE [flags] LOGFILE...
+
+list shows the built-in rules (the Volt Typhoon pack), which hunt runs unless
+--no-builtin is given: behaviour, level, kind, title, ATT&CK techniques.
 
 check loads Sigma rules (files or folders, recursively) and prints one line
 per rule that cannot run, with the reason, then the line
@@ -36,9 +41,11 @@ type rulesCommand struct {
 // Run dispatches the rules subcommands.
 func (c *rulesCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError("rules needs a subcommand: check or explain", "breakwater rules check sigma/rules")
+		return usageError("rules needs a subcommand: list, check or explain", "breakwater rules check sigma/rules")
 	}
 	switch args[0] {
+	case "list":
+		return c.list()
 	case "check":
 		return c.check(args[1:])
 	case "explain":
@@ -47,11 +54,26 @@ func (c *rulesCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprint(c.m.Stderr, strings.TrimLeft(rulesUsage, "\n"))
 		return nil
 	}
-	return usageError(fmt.Sprintf("unknown rules subcommand %q: want check or explain", args[0]), "breakwater rules check sigma/rules")
+	return usageError(fmt.Sprintf("unknown rules subcommand %q: want list, check or explain", args[0]), "breakwater rules check sigma/rules")
+}
+
+func (c *rulesCommand) list() error {
+	infos, err := rules.List()
+	if err != nil {
+		return fmt.Errorf("built-in rules: %w", err)
+	}
+	w := bufio.NewWriter(c.m.Stdout)
+	for _, in := range infos {
+		fmt.Fprintf(w, "%-4s %-13s %-11s %s  [%s]\n", in.Behaviour, in.Level, in.Kind, in.Title, strings.Join(in.Techniques, " "))
+	}
+	fmt.Fprintf(w, "%d built-in rules (%s)\n", len(infos), rules.Pack)
+	return w.Flush()
 }
 
 func (c *rulesCommand) check(args []string) error {
 	fs := c.m.newFlagSet("rules check", rulesUsage)
+	var filterPaths listFlag
+	fs.Var(&filterPaths, "filters", "Sigma filter `PATH` to check against the rules; repeatable")
 	mappings := fs.String("mappings", "", "logsource mapping `FILE` that adds to or overrides the built-in one")
 	placeholders := fs.String("placeholders", "", "`FILE` of values for rule placeholders (the expand modifier)")
 	paths, err := parseFlags(fs, args)
@@ -61,7 +83,7 @@ func (c *rulesCommand) check(args []string) error {
 	if len(paths) == 0 {
 		return usageError("no rules given", "breakwater rules check sigma/rules")
 	}
-	rules, err := hunt.LoadRules(hunt.RuleOptions{Paths: paths, Mappings: *mappings, Placeholders: *placeholders})
+	rules, err := hunt.LoadRules(hunt.RuleOptions{Paths: paths, Mappings: *mappings, Placeholders: *placeholders, Filters: filterPaths})
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
