@@ -208,6 +208,13 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 		if err := s.write(rep, c.m); err != nil {
 			return &ExitError{Code: 2, Err: err}
 		}
+		if s.path != "" && !*quiet {
+			fmt.Fprintf(c.m.Stderr, "wrote the %s report to %s\n", s.format, report.Visible(s.path))
+		}
+	}
+	if *caseFile != "" && !*quiet {
+		fmt.Fprintf(c.m.Stderr, "saved the hunt in the case file %s (breakwater report %s renders it again)\n",
+			report.Visible(*caseFile), report.Visible(*caseFile))
 	}
 	if !*quiet {
 		fmt.Fprintf(c.m.Stderr, "%d files, %d events, %d damaged records, %d skipped, %d findings in %s\n",
