@@ -44,6 +44,7 @@ const (
 	RDPLoopback          = "rdp-loopback"
 	LogCleared           = "log-cleared"
 	RecordGap            = "record-gap"
+	SilentChannel        = "silent-channel"
 	EventLogStopped      = "eventlog-service"
 	AdminAccountCreated  = "admin-account-created"
 	RareLOTL             = "rare-lotl"
@@ -54,6 +55,7 @@ const (
 	FirstSeenLogon       = "first-seen-logon"
 	FirstSeenService     = "first-seen-service"
 	FirstSeenTask        = "first-seen-task"
+	FirstSeenRemote      = "first-seen-remote-exec"
 )
 
 // Catalog lists every analytic, in a stable order.
@@ -69,6 +71,8 @@ func Catalog() []Info {
 			"A log was cleared (Security 1102, System 104), with the time range and the records the clear removed, as far as the input shows them; medium for logs other than Security and System."},
 		{RecordGap, "Records missing from a log", finding.Low, []string{"T1070.001"}, []string{"defense-evasion"},
 			"A hole in a channel's EventRecordID sequence between long consecutive runs: records deleted selectively, a damaged file, or a log given only in part."},
+		{SilentChannel, "Log silent on a busy host", finding.Medium, []string{"T1070.001", "T1562.002"}, []string{"defense-evasion"},
+			"A channel that logs steadily writes nothing for an unusual stretch (or stops before the host's other logs end) while the host's other channels keep logging: logging switched off for a while, or records removed and renumbered."},
 		{EventLogStopped, "Event log service stopped or disabled", finding.High, []string{"T1562.002"}, []string{"defense-evasion"},
 			"The Windows Event Log service was stopped, disabled, or terminated (System 7036, 7040, 7034), or a log's permissions were rewritten (Sysmon 13 on its CustomSD value)."},
 		{AdminAccountCreated, "Account created then made an administrator", finding.Medium, []string{"T1136.001", "T1098"}, []string{"persistence", "privilege-escalation"},
@@ -89,6 +93,8 @@ func Catalog() []Info {
 			"A service installed (7045, 4697) that the host did not have in the reference; low without a baseline."},
 		{FirstSeenTask, "New scheduled task", finding.Low, []string{"T1053.005"}, []string{"persistence", "execution"},
 			"A scheduled task created (4698) that the host did not have in the reference."},
+		{FirstSeenRemote, "New remote execution path", finding.Medium, []string{"T1047", "T1021.006", "T1569.002"}, []string{"execution", "lateral-movement"},
+			"A (source, account, destination, method) of remote execution never seen in the reference: WMI (a process started by WmiPrvSE.exe in a network logon session), WinRM (wsmprovhost.exe) or PsExec (the PSEXESVC service, 7045/4697); low when the source cannot be told."},
 	}
 }
 
@@ -140,7 +146,8 @@ func New(cfg Config, base *Baseline) (*Detector, error) {
 // NewLearner returns a detector that reports nothing and learns what is
 // normal in the logs it sees; Baseline returns it after Finish.
 func NewLearner(cfg Config) (*Detector, error) {
-	cfg.Enabled = map[string]bool{FirstSeenTool: true, FirstSeenLogon: true, FirstSeenService: true, FirstSeenTask: true}
+	cfg.Enabled = map[string]bool{FirstSeenTool: true, FirstSeenLogon: true, FirstSeenService: true, FirstSeenTask: true,
+		FirstSeenRemote: true}
 	d, err := New(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -195,6 +202,7 @@ func (d *Detector) Finish(emit func(*finding.Finding)) error {
 	st := d.st
 	var notes []string
 	if d.learn {
+		st.remote.resolve(&st.seen)
 		d.learned = st.seen.baseline(st)
 		notes = append(notes, st.capNotes()...)
 		d.notes = notes
@@ -205,6 +213,7 @@ func (d *Detector) Finish(emit func(*finding.Finding)) error {
 	st.tamper.finish(r)
 	st.account.finish(r)
 	st.proc.finish(r, st)
+	st.remote.resolve(&st.seen)
 	st.seen.finish(r, st)
 	notes = append(notes, st.tamper.coverageNotes()...)
 	notes = append(notes, r.notes...)
@@ -242,17 +251,18 @@ func (r *reporter) note(format string, args ...any) {
 // enabled is the set of analytics that run, as flags the hot path can test
 // without a map lookup.
 type enabled struct {
-	spray, brute, rdp, cleared, gap, service, admin bool
-	rare, burst, chain, cleanup                     bool
-	seenTool, seenLogon, seenService, seenTask      bool
+	spray, brute, rdp, cleared, gap, silence, service, admin bool
+	rare, burst, chain, cleanup                              bool
+	seenTool, seenLogon, seenService, seenTask, seenRemote   bool
 }
 
 func enabledFrom(m map[string]bool) enabled {
 	return enabled{
 		spray: m[PasswordSpray], brute: m[BruteForce], rdp: m[RDPLoopback],
-		cleared: m[LogCleared], gap: m[RecordGap], service: m[EventLogStopped], admin: m[AdminAccountCreated],
+		cleared: m[LogCleared], gap: m[RecordGap], silence: m[SilentChannel], service: m[EventLogStopped], admin: m[AdminAccountCreated],
 		rare: m[RareLOTL], burst: m[DiscoveryBurst], chain: m[CredentialTheftChain], cleanup: m[StagingCleanup],
 		seenTool: m[FirstSeenTool], seenLogon: m[FirstSeenLogon], seenService: m[FirstSeenService], seenTask: m[FirstSeenTask],
+		seenRemote: m[FirstSeenRemote],
 	}
 }
 
@@ -269,6 +279,7 @@ type state struct {
 	account accountState
 	proc    procState
 	seen    seenState
+	remote  remoteState
 }
 
 func newState(cfg *Config, on enabled) *state {
@@ -278,6 +289,8 @@ func newState(cfg *Config, on enabled) *state {
 	st.account.init(cfg)
 	st.proc.init(cfg)
 	st.seen.init(cfg)
+	st.remote.init(cfg)
+	st.tamper.silence = on.silence
 	return st
 }
 
@@ -288,6 +301,7 @@ func (st *state) merge(o *state) {
 	st.account.merge(&o.account)
 	st.proc.merge(&o.proc)
 	st.seen.merge(&o.seen)
+	st.remote.merge(&o.remote)
 }
 
 // capNotes says which caps were reached.
@@ -308,6 +322,8 @@ func (st *state) capNotes() []string {
 	add(st.proc.droppedForms, "process executions of forms beyond the form cap", c.Forms, "forms")
 	add(st.proc.droppedSteps, "process steps kept for sequences", c.Steps, "steps")
 	add(st.seen.dropped, "first-seen entries (tools, logon paths, services, tasks)", c.Edges, "edges")
+	add(st.remote.droppedSessions, "logon sessions kept to trace remote execution", c.Sessions, "sessions")
+	add(st.remote.droppedCands, "remote executions kept", c.Items, "items")
 	return out
 }
 
@@ -337,6 +353,9 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 			if on.seenLogon {
 				st.seen.logon(ev)
 			}
+			if on.seenRemote {
+				st.remote.logon(ev)
+			}
 		}
 	case 1149:
 		if on.rdp && ev.Channel == channelRCM {
@@ -364,12 +383,18 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 			if on.processes() {
 				st.proc.observe(ev, st)
 			}
+			if on.seenRemote {
+				st.remote.process(ev)
+			}
 		}
 	case 4688:
 		if ev.Channel == "Security" {
 			st.tamper.processSeen(ev)
 			if on.processes() {
 				st.proc.observe(ev, st)
+			}
+			if on.seenRemote {
+				st.remote.process(ev)
 			}
 		}
 	case 11, 23, 26:
@@ -381,12 +406,22 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 			w.eventLogPermissions(ev, emit)
 		}
 	case 7045:
-		if on.seenService && ev.Channel == "System" {
-			st.seen.service(ev)
+		if ev.Channel == "System" {
+			if on.seenService {
+				st.seen.service(ev)
+			}
+			if on.seenRemote {
+				st.remote.service(ev)
+			}
 		}
 	case 4697:
-		if on.seenService && ev.Channel == "Security" {
-			st.seen.service(ev)
+		if ev.Channel == "Security" {
+			if on.seenService {
+				st.seen.service(ev)
+			}
+			if on.seenRemote {
+				st.remote.service(ev)
+			}
 		}
 	case 4698:
 		if on.seenTask && ev.Channel == "Security" {

@@ -38,6 +38,9 @@ type Baseline struct {
 	Logons   [][3]string `json:"logons"`   // source, account, destination host
 	Services [][3]string `json:"services"` // host, service name, image
 	Tasks    [][2]string `json:"tasks"`    // host, task name
+	// Remote are remote execution paths: source, account, destination
+	// host, method (WMI, WinRM, PsExec).
+	Remote [][4]string `json:"remote,omitempty"`
 	// Truncated counts entries the learner could not keep (its cap).
 	Truncated int `json:"truncated,omitempty"`
 
@@ -70,6 +73,9 @@ func (b *Baseline) index() {
 	for _, t := range b.Tasks {
 		add(seenTask, t[0], t[1])
 	}
+	for _, x := range b.Remote {
+		add(seenRemote, x[0], x[1], x[2], x[3])
+	}
 }
 
 // has reports whether the baseline holds an entity key.
@@ -89,7 +95,9 @@ func (b *Baseline) knowsForm(host, template string) bool {
 }
 
 // Len counts the baseline's entries.
-func (b *Baseline) Len() int { return len(b.Tools) + len(b.Logons) + len(b.Services) + len(b.Tasks) }
+func (b *Baseline) Len() int {
+	return len(b.Tools) + len(b.Logons) + len(b.Services) + len(b.Tasks) + len(b.Remote)
+}
 
 // Write writes the baseline as JSON.
 func (b *Baseline) Write(w io.Writer) error {

@@ -23,6 +23,7 @@ type Config struct {
 	Spray     SprayConfig     `yaml:"password-spray"`
 	Brute     BruteConfig     `yaml:"brute-force"`
 	Gap       GapConfig       `yaml:"record-gap"`
+	Silence   SilenceConfig   `yaml:"silent-channel"`
 	Rare      RareConfig      `yaml:"rare-lotl"`
 	Burst     BurstConfig     `yaml:"discovery-burst"`
 	Chain     WindowConfig    `yaml:"credential-theft-chain"`
@@ -60,6 +61,24 @@ type GapConfig struct {
 	// MaxGaps is how many gaps a channel may have before it is taken for a
 	// filtered export and left out.
 	MaxGaps int `yaml:"max-gaps"`
+}
+
+// SilenceConfig tunes silent-channel.
+type SilenceConfig struct {
+	// MinGap is the shortest silence reported.
+	MinGap time.Duration `yaml:"min-gap"`
+	// MinEvents is how many events a channel must hold to have a usual
+	// pace at all.
+	MinEvents int `yaml:"min-events"`
+	// MinExpected is how many events the channel's usual pace would have
+	// written during the silence.
+	MinExpected int `yaml:"min-expected"`
+	// MinOther is how many events the host's other channels must have
+	// logged in the silence's whole hours (and in at least half of them).
+	MinOther int `yaml:"min-other"`
+	// Ratio is how many times longer than the channel's eighth-longest
+	// silence a silence must be: a log quiet every night has many as long.
+	Ratio float64 `yaml:"ratio"`
 }
 
 // RareConfig tunes rare-lotl.
@@ -100,6 +119,8 @@ type Caps struct {
 	Channels   int `yaml:"channels"`    // (host, channel) pairs tracked
 	Edges      int `yaml:"edges"`       // first-seen logon edges, services and tasks
 	Items      int `yaml:"items"`       // clears, account changes and other rare events kept
+	Hours      int `yaml:"hours"`       // hours of host activity counted (silent-channel)
+	Sessions   int `yaml:"sessions"`    // logon sessions kept to find where remote execution came from
 }
 
 // DefaultConfig is every analytic on, with the thresholds the
@@ -109,6 +130,7 @@ func DefaultConfig() Config {
 		Spray:     SprayConfig{Window: 10 * time.Minute, MinAccounts: 10},
 		Brute:     BruteConfig{Window: 10 * time.Minute, MinFailures: 30, HighFailures: 200},
 		Gap:       GapConfig{MinRun: 20, MaxGaps: 3},
+		Silence:   SilenceConfig{MinGap: 2 * time.Hour, MinEvents: 200, MinExpected: 100, MinOther: 50, Ratio: 3},
 		Rare:      RareConfig{MaxHosts: 2, MaxCount: 3},
 		Burst:     BurstConfig{Window: 10 * time.Minute, MinCommands: 4},
 		Chain:     WindowConfig{Window: 24 * time.Hour},
@@ -116,7 +138,8 @@ func DefaultConfig() Config {
 		Admin:     WindowConfig{Window: 24 * time.Hour},
 		FirstSeen: FirstSeenConfig{Reference: 48 * time.Hour},
 		Caps: Caps{Hosts: 50_000, Forms: 50_000, LogonKeys: 200_000, Steps: 100_000,
-			RecordRuns: 4096, Channels: 100_000, Edges: 100_000, Items: 100_000},
+			RecordRuns: 4096, Channels: 100_000, Edges: 100_000, Items: 100_000,
+			Hours: 1_000_000, Sessions: 200_000},
 	}
 	c.Enabled = make(map[string]bool)
 	for _, a := range Catalog() {
@@ -186,6 +209,10 @@ func (c *Config) check() error {
 		{"brute-force.high-failures", int64(c.Brute.HighFailures)},
 		{"record-gap.min-run", int64(c.Gap.MinRun)},
 		{"record-gap.max-gaps", int64(c.Gap.MaxGaps)},
+		{"silent-channel.min-gap", int64(c.Silence.MinGap)},
+		{"silent-channel.min-events", int64(c.Silence.MinEvents)},
+		{"silent-channel.min-expected", int64(c.Silence.MinExpected)},
+		{"silent-channel.min-other", int64(c.Silence.MinOther)},
 		{"rare-lotl.max-hosts", int64(c.Rare.MaxHosts)},
 		{"rare-lotl.max-count", int64(c.Rare.MaxCount)},
 		{"discovery-burst.window", int64(c.Burst.Window)},
@@ -202,11 +229,16 @@ func (c *Config) check() error {
 		{"caps.channels", int64(c.Caps.Channels)},
 		{"caps.edges", int64(c.Caps.Edges)},
 		{"caps.items", int64(c.Caps.Items)},
+		{"caps.hours", int64(c.Caps.Hours)},
+		{"caps.sessions", int64(c.Caps.Sessions)},
 	}
 	for _, p := range pos {
 		if p.v <= 0 {
 			return fmt.Errorf("%s must be more than 0", p.name)
 		}
+	}
+	if !(c.Silence.Ratio >= 1) {
+		return fmt.Errorf("silent-channel.ratio must be 1 or more")
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ const (
 	seenLogon   = 'l' // (source, account, destination host)
 	seenService = 's' // (host, service name, image)
 	seenTask    = 'k' // (host, task name)
+	seenRemote  = 'x' // (source, account, destination host, method)
 	seenForm    = 'f' // (host, template): baseline index only
 )
 
@@ -34,6 +35,11 @@ type seenVal struct {
 	what string // what is new, for people: a template, a source, a service
 	rdp  bool   // a logon of type 10 (remote interactive)
 	ev   finding.Evidence
+	// remote execution: the method, what ran, and all the evidence (the
+	// execution and the logon that brought it)
+	method, detail string
+	more           []finding.Evidence
+	exact          bool // traced by logon id, not by time
 }
 
 // seenKey builds the key of an entity in dst: its kind, then its parts,
@@ -67,6 +73,23 @@ func (s *seenState) see(ev *event.Event, build func() *seenVal) {
 	e := finding.EvidenceOf(ev)
 	if evidenceLess(&e, &v.ev) {
 		*v = *build()
+	}
+}
+
+// put records the entity whose key is in s.buf with its value, keeping the
+// earliest.
+func (s *seenState) put(v *seenVal) {
+	have := s.m[string(s.buf)]
+	if have == nil {
+		if len(s.m) >= s.cfg.Caps.Edges {
+			s.dropped++
+			return
+		}
+		s.m[string(s.buf)] = v
+		return
+	}
+	if evidenceLess(&v.ev, &have.ev) {
+		*have = *v
 	}
 }
 
@@ -254,7 +277,7 @@ func hostSpans(st *state) map[string][2]int64 {
 // otherwise against each host's first days in the input.
 func (s *seenState) finish(r *reporter, st *state) {
 	on := r.d.on
-	if !on.seenTool && !on.seenLogon && !on.seenService && !on.seenTask {
+	if !on.seenTool && !on.seenLogon && !on.seenService && !on.seenTask && !on.seenRemote {
 		return
 	}
 	base := r.d.base
@@ -301,7 +324,7 @@ func (s *seenState) finish(r *reporter, st *state) {
 			}
 		} else {
 			host := parts[1]
-			if k[0] == seenLogon {
+			if k[0] == seenLogon || k[0] == seenRemote {
 				host = parts[3]
 			}
 			sp, ok := spans[host]
@@ -337,6 +360,21 @@ func (s *seenState) finish(r *reporter, st *state) {
 			f.Explain.Text = "no logon of " + v.user + " from " + parts[1] + " to " + parts[3] + " in the reference"
 			f.Explain.Values = []event.Field{field("source", v.what), field("account", v.user), field("destination", v.host),
 				field("logon", how)}
+		case seenRemote:
+			if !on.seenRemote {
+				continue
+			}
+			f = r.finding(FirstSeenRemote, k)
+			src := v.what
+			if src == "" {
+				src = "an unknown source"
+				f.Level = finding.Low
+			}
+			f.Summary = "new remote execution: " + src + " → " + v.host + " by " + orDash(v.user) + " via " + v.method
+			f.Explain.Text = "no " + v.method + " execution by " + orDash(v.user) + " from " + parts[1] + " to " + parts[3] +
+				" in the reference; " + remoteHow(v)
+			f.Explain.Values = []event.Field{field("source", orDash(v.what)), field("destination", v.host),
+				field("account", v.user), field("method", v.method), field("executed", v.detail)}
 		case seenService:
 			if !on.seenService {
 				continue
@@ -369,6 +407,9 @@ func (s *seenState) finish(r *reporter, st *state) {
 		}
 		f.Time, f.Host, f.User = v.ev.Time, v.host, v.user
 		f.Evidence = []finding.Evidence{v.ev}
+		if len(v.more) > 0 {
+			f.Evidence = v.more
+		}
 		r.emit(f)
 	}
 }
@@ -401,6 +442,10 @@ func (s *seenState) baseline(st *state) *Baseline {
 			if len(parts) == 2 {
 				b.Tasks = append(b.Tasks, [2]string{parts[0], parts[1]})
 			}
+		case seenRemote:
+			if len(parts) == 4 {
+				b.Remote = append(b.Remote, [4]string{parts[0], parts[1], parts[2], parts[3]})
+			}
 		}
 	}
 	if s.dropped > 0 {
@@ -408,4 +453,25 @@ func (s *seenState) baseline(st *state) *Baseline {
 	}
 	b.index()
 	return b
+}
+
+// remoteHow says how a remote execution was recognised and traced.
+func remoteHow(v *seenVal) string {
+	var how string
+	switch v.method {
+	case methodWMI:
+		how = "WmiPrvSE.exe started " + v.detail
+	case methodWinRM:
+		how = "WinRM's plugin host (wsmprovhost.exe) ran " + v.detail
+	default:
+		how = "the PsExec service " + v.detail + " was installed"
+	}
+	switch {
+	case v.what == "":
+		return how + "; no network logon in the input tells where it came from"
+	case !v.exact:
+		return how + " just after a network logon (4624 type 3) of " + orDash(v.user) + " from " + v.what +
+			" (joined by time: the events name no common logon id)"
+	}
+	return how + " in the logon session a network logon (4624 type 3) from " + v.what + " opened"
 }

@@ -23,6 +23,14 @@ type tamperState struct {
 	droppedChannels int
 	droppedClears   int
 
+	// silence: measure silences and host activity (silent-channel on).
+	silence bool
+	// hours counts each host's events per hour, all channels together:
+	// what tells a silent channel on a busy host from a host switched
+	// off. Channels add to it when their hour changes, not per event.
+	hours        map[hourKey]int32
+	droppedHours int
+
 	// The channel of the previous event: events come in runs of one
 	// channel, so most events need no map lookup.
 	lastHost, lastChannel string
@@ -40,6 +48,14 @@ type chanState struct {
 	last   int64
 	// coverage flags of the host, set on its process events
 	flags uint8
+	// the longest silences between consecutive records, longest first,
+	// and the length a silence needs to join them (0 until they are
+	// maxSilences)
+	silences []silence
+	floor    int64
+	// events of the current hour not yet added to the host's hours
+	pendHour int64
+	pendN    int32
 }
 
 // Coverage flags.
@@ -90,6 +106,9 @@ func (s *tamperState) track(ev *event.Event) {
 			cs = &chanState{}
 			s.channels[k] = cs
 		}
+		if s.last != nil && s.silence {
+			s.flushHour(s.lastHost, s.last)
+		}
 		s.last, s.lastHost, s.lastChannel = cs, k.host, k.channel
 	}
 	cs.events++
@@ -104,6 +123,13 @@ func (s *tamperState) track(ev *event.Event) {
 		if t > cs.last {
 			cs.last = t
 		}
+		if s.silence {
+			if h := hourOf(t); h != cs.pendHour {
+				s.flushHour(s.lastHost, cs)
+				cs.pendHour = h
+			}
+			cs.pendN++
+		}
 	}
 	id := ev.RecordID
 	if id == 0 || cs.sparse {
@@ -113,6 +139,9 @@ func (s *tamperState) track(ev *event.Event) {
 		r := &cs.runs[n-1]
 		switch {
 		case id == r.hi+1:
+			if s.silence && r.thi != 0 && t-r.thi >= cs.floor && t > r.thi {
+				cs.addSilence(silence{lo: r.hi, from: r.thi, to: t, ffrom: r.fhi, fto: ev.Source.File})
+			}
 			r.hi, r.thi, r.fhi = id, t, ev.Source.File
 			return
 		case id >= r.lo && id <= r.hi:
@@ -142,6 +171,11 @@ func (cs *chanState) compact(limit int) {
 	for _, r := range rs {
 		if n := len(out); n > 0 && r.lo <= out[n-1].hi+1 {
 			p := &out[n-1]
+			if r.lo == p.hi+1 && r.tlo > p.thi && p.thi != 0 {
+				// Two runs meet: the pair of records where they join was
+				// never side by side in one worker's stream.
+				cs.addSilence(silence{lo: p.hi, from: p.thi, to: r.tlo, ffrom: p.fhi, fto: r.flo})
+			}
 			if r.hi > p.hi {
 				p.hi, p.thi, p.fhi = r.hi, r.thi, r.fhi
 			}
@@ -209,6 +243,11 @@ func (s *tamperState) cleared(ev *event.Event) {
 func (s *tamperState) merge(o *tamperState) {
 	s.droppedChannels += o.droppedChannels
 	s.droppedClears += o.droppedClears
+	o.flushAll()
+	s.droppedHours += o.droppedHours
+	for k, n := range o.hours {
+		s.addHour(k, n)
+	}
 	for k, oc := range o.channels {
 		c := s.channels[k]
 		if c == nil {
@@ -223,6 +262,9 @@ func (s *tamperState) merge(o *tamperState) {
 			continue
 		}
 		c.events += oc.events
+		for _, g := range oc.silences {
+			c.addSilence(g)
+		}
 		if c.first == 0 || oc.first != 0 && oc.first < c.first {
 			c.first = oc.first
 		}
@@ -266,6 +308,9 @@ func (s *tamperState) finish(r *reporter) {
 	}
 	if r.d.on.gap {
 		s.reportGaps(r, clears)
+	}
+	if r.d.on.silence {
+		s.reportSilences(r)
 	}
 }
 
