@@ -179,8 +179,12 @@ func (g *gen) background(d int) {
 		}
 		g.emit(h, classic(chApplication, "Microsoft-Windows-Security-SPP", 16384, 4, day.Add(g.jitter(24*time.Hour)),
 			"2124-01-12T08:11:52Z", "RulesEngine"))
+		sync := day.Add(g.jitter(24 * time.Hour))
+		if h.role != roleDC {
+			g.net.ntp = append(g.net.ntp, ntpFact{t: sync, h: h})
+		}
 		g.emit(h, evtx.Event{Provider: "Microsoft-Windows-Time-Service", EventID: 37, Level: 4, Keywords: 0x8000000000000000,
-			Time: day.Add(g.jitter(24 * time.Hour)), Channel: chSystem,
+			Time: sync, Channel: chSystem,
 			Data: []evtx.Data{{Name: "TimeSource", Value: "DC01." + domainDNS + " (ntp.d|0.0.0.0:123->10.0.1.10:123)"}}})
 		// Computers refresh group policy every 90 minutes or so, from the
 		// domain controller's SYSVOL share.
@@ -309,6 +313,7 @@ func (g *gen) webDay(h *host, day time.Time, d int) {
 			id := g.logonID()
 			g.serviceTicket(g.byName["DC01"], t.Add(-20*time.Millisecond), ws.user, ws.ip, h.name+"$")
 			g.logon(h, t, ws.user, 3, ws.ip, id)
+			g.setService(id, svcHTTPS, "") // the intranet application, with Windows authentication
 			g.logoff(h, t.Add(time.Duration(1+g.rng.IntN(10))*time.Minute), ws.user, 3, id)
 		}
 	}
@@ -353,6 +358,7 @@ foreach ($h in $hosts) {
 			g.connect(ct, ps, target.ip, 5985, target.fqdn())
 			rid := g.logonID()
 			g.logon(target, ct.Add(20*time.Millisecond), monitor, 3, h.ip, rid)
+			g.setService(rid, svcNone, "") // WinRM: the connection Sysmon logged
 			g.logoff(target, ct.Add(900*time.Millisecond), monitor, 3, rid)
 		}
 	}
@@ -412,6 +418,7 @@ func (g *gen) workstationDay(h *host, dc *host, day time.Time) {
 			evtx.Data{Name: "IpAddress", Value: g.byName["FS01"].ip}, evtx.Data{Name: "IpPort", Value: "445"})...))
 	}
 	end := start.Add(8*time.Hour + g.jitter(90*time.Minute))
+	g.net.desks = append(g.net.desks, desk{h: h, start: start, end: end})
 	g.emit(h, security(end, 4647, 12545, evtx.Data{Name: "TargetUserSid", Value: evtx.SID(u.sid)},
 		evtx.Data{Name: "TargetUserName", Value: u.name}, evtx.Data{Name: "TargetDomainName", Value: u.domain},
 		evtx.Data{Name: "TargetLogonId", Value: evtx.Hex64(id)}))
@@ -475,6 +482,9 @@ func (g *gen) psexecSession(from *host, t time.Time) {
 	rt := t.Add(2*time.Minute + 800*time.Millisecond)
 	rid := g.logonID()
 	g.logon(target, rt, a, 3, from.ip, rid)
+	if s := g.sessionOf(rid); s != nil {
+		s.files = append(s.files, smbFile{t: rt.Add(200 * time.Millisecond), share: `\\` + target.name + `\ADMIN$`, name: "PSEXESVC.exe", size: 383872, write: true})
+	}
 	g.serviceInstalled(target, rt.Add(300*time.Millisecond), a, "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`, "demand start")
 	svc := g.spawn(rt.Add(500*time.Millisecond), target.services, `C:\Windows\PSEXESVC.exe`, `C:\Windows\PSEXESVC.exe`, g.system)
 	g.spawn(rt.Add(900*time.Millisecond), svc, `C:\Windows\System32\gpupdate.exe`, `"gpupdate" /force`, a)

@@ -15,7 +15,8 @@ import (
 // copy of ntds.dit launched through WMIC and a shadow copy of the SYSTEM
 // hive, archived with a password and staged for pickup; a port proxy and a
 // renamed FRP client on the monitoring server, through which remote desktop
-// arrives from the loopback address; WMI to a workstation for a ping sweep
+// arrives from the loopback address, and a second port proxy through which
+// the intruder reaches the domain controller's remote desktop; WMI to a workstation for a ping sweep
 // and a share listing; Impacket-style WMI on the file server for its hives
 // and saved sessions; cleanup of the staging folders; and the web server's
 // logs cleared at the end.
@@ -30,6 +31,8 @@ type plan struct {
 	ntdsutil  string // the ntdsutil command line
 	netsh     string // the port proxy command line
 	listen    int
+	listen2   int    // the port proxy to the domain controller
+	netsh2    string // its command line
 	tool      string // the renamed FRP client
 	password  string
 	archive   string
@@ -60,6 +63,14 @@ func (g *gen) plan() plan {
 	} else {
 		p.netsh = fmt.Sprintf("netsh i p a v l=%d listena=0.0.0.0 connectp=3389 c=127.0.0.1", p.listen)
 	}
+	// A second proxy passes remote desktop on to the domain controller,
+	// so that the intruder's sessions there come from a server that talks
+	// to it all day: the relay the network sensor sees (N2).
+	for p.listen2 = pick(g, []int{8090, 50389, 43389, 9443}); p.listen2 == p.listen; {
+		p.listen2 = 43389
+	}
+	p.netsh2 = fmt.Sprintf("netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=%d connectaddress=%s connectport=3389 protocol=tcp",
+		p.listen2, g.byName["DC01"].ip)
 	p.tool = pick(g, []string{`C:\Windows\Temp\SMSvcService.exe`, `C:\Users\Public\BrightmetricAgent.exe`, `C:\Windows\Temp\cisco_up.exe`, `C:\Users\Public\watchdogd.exe`})
 	p.password = pick(g, []string{"Xb3!kq9", "Vt#2024a", "p@ss4bk", "Lw8$mnz"})
 	p.archive = pick(g, []string{"bk", "sv", "tmp01", "out"})
@@ -79,6 +90,7 @@ func (a *at) next(min, spread time.Duration) time.Time {
 
 func (g *gen) intrusion() {
 	p := g.plan()
+	g.toolName = p.tool[strings.LastIndex(p.tool, `\`)+1:]
 	web, dc, fs, mon := g.byName["WEB01"], g.byName["DC01"], g.byName["FS01"], g.byName["MON01"]
 	ws := g.hosts[4]
 	admin := g.admins[0]
@@ -98,9 +110,9 @@ func (g *gen) intrusion() {
 		user: g.system, logonID: 0x3e7, integrity: "System"}
 	g.webShell(web, dc, lsass, &at{g, t1}, p)
 	g.monitorSetup(mon, web, admin, &at{g, t2}, p)
-	g.domainController(dc, web, admin, &at{g, t2.Add(30 * time.Minute)}, p)
-	g.loopbackSession(mon, dc, fs, ws, admin, &at{g, t2.Add(2 * time.Hour)}, p)
-	g.cleanup(dc, web, admin, &at{g, t2.Add(2*time.Hour + 30*time.Minute)}, p)
+	g.domainController(dc, web, mon, admin, &at{g, t2.Add(30 * time.Minute)}, p)
+	g.loopbackSession(mon, dc, fs, ws, web, admin, &at{g, t2.Add(2 * time.Hour)}, p)
+	g.cleanup(dc, web, mon, admin, &at{g, t2.Add(2*time.Hour + 30*time.Minute)}, p)
 	g.fileServer(fs, web, admin, &at{g, t2.Add(3 * time.Hour)})
 	g.clearLogs(web, &at{g, t3})
 }
@@ -109,6 +121,8 @@ func (g *gen) intrusion() {
 // cmd.exe /c <command>, which starts the program.
 func (g *gen) shellCmd(web *host, clock *at, shell *Step, cmdline, image, childCmd string, steps ...*Step) (*proc, *proc) {
 	t := clock.next(20*time.Second, 70*time.Second)
+	// The command arrived a moment before, in a request to the web shell.
+	g.net.shells = append(g.net.shells, t.Add(-150*time.Millisecond))
 	wrapper := g.spawn(t, web.w3wp, `C:\Windows\System32\cmd.exe`, `cmd.exe /c `+cmdline, nil, append([]*Step{shell}, steps...)...)
 	if image == "" {
 		return wrapper, nil
@@ -192,6 +206,12 @@ func (g *gen) monitorSetup(mon, web *host, admin *account, clock *at, p plan) {
 	reg := g.step(clock.t, mon, "D43", "T1090.001", "command-and-control", "PortProxy rule written to the registry")
 	g.registrySet(clock.t.Add(400*time.Millisecond), netsh, fmt.Sprintf(`HKLM\System\CurrentControlSet\Services\PortProxy\v4tov4\tcp\0.0.0.0/%d`, p.listen),
 		"127.0.0.1/3389", reg)
+	proxy2 := g.step(clock.next(time.Minute, time.Minute), mon, "D44", "T1090.001", "command-and-control",
+		fmt.Sprintf("netsh port proxy from port %d to the domain controller's remote desktop", p.listen2))
+	netsh2 := g.spawn(clock.t, cmd, s32+"netsh.exe", p.netsh2, nil, proxy2)
+	reg2 := g.step(clock.t, mon, "D43", "T1090.001", "command-and-control", "A second PortProxy rule written to the registry")
+	g.registrySet(clock.t.Add(400*time.Millisecond), netsh2, fmt.Sprintf(`HKLM\System\CurrentControlSet\Services\PortProxy\v4tov4\tcp\0.0.0.0/%d`, p.listen2),
+		g.byName["DC01"].ip+"/3389", reg2)
 
 	hidden := g.step(clock.next(time.Minute, time.Minute), mon, "D07", "T1059.001", "execution",
 		"PowerShell starts the FRP client from a temporary folder with a hidden window")
@@ -208,10 +228,11 @@ func (g *gen) monitorSetup(mon, web *host, admin *account, clock *at, p plan) {
 	g.logoff(mon, clock.next(5*time.Minute, 5*time.Minute), admin, 10, id, login)
 }
 
-func (g *gen) domainController(dc, web *host, admin *account, clock *at, p plan) {
+func (g *gen) domainController(dc, web, mon *host, admin *account, clock *at, p plan) {
 	login := g.step(clock.t, dc, "D28", "T1021.001", "lateral-movement",
-		"Remote desktop from the web server to the domain controller with the stolen domain administrator account")
-	cmd, id := g.rdp(dc, web.ip, admin, clock.t, login)
+		"Remote desktop from the web server to the domain controller, through the monitoring server's port proxy, with the stolen domain administrator account")
+	cmd, id := g.rdp(dc, mon.ip, admin, clock.t, login)
+	g.relayed(id, mon, web, p.listen2)
 	clock.next(time.Minute, time.Minute)
 	s32 := `C:\Windows\System32\`
 
@@ -277,6 +298,9 @@ func (g *gen) domainController(dc, web *host, admin *account, clock *at, p plan)
 	// The archiver comes from the web server's temporary folder.
 	tool := g.step(clock.next(time.Minute, 2*time.Minute), dc, "D31", "T1570", "lateral-movement", "7-Zip copied from the web server over its administrative share")
 	g.spawn(clock.t, cmd, s32+"cmd.exe", fmt.Sprintf(`cmd.exe /c copy \\WEB01\c$\Windows\Temp\7za.exe %s\`, p.ifmDir), nil, tool)
+	g.net.sessions = append(g.net.sessions, &session{svc: svcSMB, src: dc.ip, dst: web.ip, dstHost: web, start: clock.t.Add(150 * time.Millisecond),
+		end: clock.t.Add(2 * time.Second), user: admin.name, tag: "tool", files: []smbFile{{t: clock.t.Add(400 * time.Millisecond),
+			share: `\\WEB01\c$`, name: `Windows\Temp\7za.exe`, size: 587776, tag: "tool"}}})
 	arch := g.step(clock.next(time.Minute, time.Minute), dc, "D32", "T1560.001", "collection", "ntds.dit and the hives packed into a password-protected, split 7-Zip archive")
 	zip := g.spawn(clock.t, cmd, p.ifmDir+`\7za.exe`, fmt.Sprintf(`%s\7za.exe a -p%s -v40m %s\%s.7z "%s" %s\registry\SYSTEM %s\registry\SECURITY %s`,
 		p.ifmDir, p.password, p.ifmDir, p.archive, target, p.ifmDir, p.ifmDir, hiveCopy), nil, arch)
@@ -288,10 +312,16 @@ func (g *gen) domainController(dc, web *host, admin *account, clock *at, p plan)
 	g.logoff(dc, clock.next(3*time.Minute, 5*time.Minute), admin, 10, id, login)
 }
 
-func (g *gen) loopbackSession(mon, dc, fs, ws *host, admin *account, clock *at, p plan) {
+func (g *gen) loopbackSession(mon, dc, fs, ws, web *host, admin *account, clock *at, p plan) {
 	relay := g.step(clock.t, mon, "D29", "T1090.001", "command-and-control",
 		"Remote desktop reaches the monitoring server through the port proxy: the logon comes from 127.0.0.1")
 	cmd, id := g.rdp(mon, "127.0.0.1", admin, clock.t, relay)
+	// On the wire, the session arrives on the proxy's port; its way on to
+	// 127.0.0.1:3389 never leaves the host.
+	viaProxy := &session{svc: svcRDP, src: web.ip, dst: mon.ip, dstHost: mon, port: uint16(p.listen), start: clock.t.Add(-1500 * time.Millisecond),
+		user: admin.name, tag: "loopback"}
+	g.net.sessions = append(g.net.sessions, viaProxy)
+	g.net.open[id] = viaProxy
 	s32 := `C:\Windows\System32\`
 
 	pickup := g.step(clock.next(2*time.Minute, 2*time.Minute), mon, "D31", "T1570", "collection",
@@ -315,11 +345,14 @@ func (g *gen) loopbackSession(mon, dc, fs, ws *host, admin *account, clock *at, 
 	g.spawn(clock.t, cmd, s32+`wbem\WMIC.exe`, `wmic  /node:`+ws.name+` process call create "`+loop+`"`, nil, wmi)
 	rid := g.logonID()
 	g.logon(ws, clock.t.Add(300*time.Millisecond), admin, 3, mon.ip, rid, valid)
+	g.setService(rid, svcRPC, "wmi")
 	wmiHost := &proc{host: ws, pid: 3100, guid: g.guid(), image: s32 + `wbem\WmiPrvSE.exe`, cmd: `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`,
 		user: g.network, logonID: 0x3e4, integrity: "System"}
 	sw := g.spawn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", loop, admin, sweep)
 	for i, n := 1, 15+g.rng.IntN(10); i <= n; i++ {
-		g.spawn(clock.t.Add(time.Second+time.Duration(i)*1100*time.Millisecond), sw, s32+"PING.EXE", fmt.Sprintf("ping  -n 1 -w 100 10.0.2.%d", i), nil, sweep)
+		pt := clock.t.Add(time.Second + time.Duration(i)*1100*time.Millisecond)
+		g.spawn(pt, sw, s32+"PING.EXE", fmt.Sprintf("ping  -n 1 -w 100 10.0.2.%d", i), nil, sweep)
+		g.net.sweep = append(g.net.sweep, pingFact{t: pt.Add(30 * time.Millisecond), src: ws, dst: fmt.Sprintf("10.0.2.%d", i)})
 	}
 	listing := g.step(clock.next(3*time.Minute, 3*time.Minute), ws, "D27", "T1083", "discovery", "The file server's shares listed recursively into a file")
 	dir := `cmd.exe /C dir /S \\FS01\Shares >> C:\Users\Public\Documents\fs.txt`
@@ -327,14 +360,16 @@ func (g *gen) loopbackSession(mon, dc, fs, ws *host, admin *account, clock *at, 
 	g.spawn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", dir, admin, listing)
 	fid := g.logonID()
 	g.logon(fs, clock.t.Add(900*time.Millisecond), admin, 3, ws.ip, fid, valid)
+	g.setService(fid, svcSMB, "listing")
 	g.logoff(fs, clock.t.Add(4*time.Minute), admin, 3, fid, valid)
 	g.logoff(ws, clock.next(5*time.Minute, time.Minute), admin, 3, rid, valid)
 	g.logoff(mon, clock.next(2*time.Minute, 5*time.Minute), admin, 10, id, relay)
 }
 
-func (g *gen) cleanup(dc, web *host, admin *account, clock *at, p plan) {
-	login := g.step(clock.t, dc, "D28", "T1021.001", "lateral-movement", "Remote desktop to the domain controller again, to clean up")
-	cmd, id := g.rdp(dc, web.ip, admin, clock.t, login)
+func (g *gen) cleanup(dc, web, mon *host, admin *account, clock *at, p plan) {
+	login := g.step(clock.t, dc, "D28", "T1021.001", "lateral-movement", "Remote desktop to the domain controller again, through the port proxy, to clean up")
+	cmd, id := g.rdp(dc, mon.ip, admin, clock.t, login)
+	g.relayed(id, mon, web, p.listen2)
 	s32 := `C:\Windows\System32\`
 	clean := g.step(clock.next(time.Minute, time.Minute), dc, "D41", "T1070.004", "defense-evasion", "The staging folders and user.dat deleted")
 	g.spawn(clock.t, cmd, s32+"cmd.exe", `cmd.exe /c rd /S /Q `+p.ifmDir, nil, clean)
@@ -347,6 +382,7 @@ func (g *gen) fileServer(fs, web *host, admin *account, clock *at) {
 	valid := g.step(clock.t, fs, "", "T1078.002", "defense-evasion", "The stolen administrator account logs on to the file server over the network (Impacket wmiexec)")
 	id := g.logonID()
 	g.logon(fs, clock.t, admin, 3, web.ip, id, valid)
+	g.setService(id, svcWMIExec, "wmiexec")
 	wmiexec := g.step(clock.t, fs, "D06", "T1047", "execution", "Impacket wmiexec runs commands on the file server, output to ADMIN$")
 	wmiHost := fs.wmi
 	s32 := `C:\Windows\System32\`

@@ -72,6 +72,9 @@ type Step struct {
 	Host      string    `json:"host"`
 	Technique string    `json:"technique"`
 	Tactic    string    `json:"tactic"`
+	// Kind says where the evidence is: KindHost for host logs (EVTX),
+	// KindNetwork for the Zeek logs.
+	Kind string `json:"kind"`
 	// Behaviour is the catalogue row (D01..D48) whose observable the
 	// evidence is; detectors that implement that row should find it.
 	Behaviour string     `json:"behaviour"`
@@ -82,14 +85,31 @@ type Step struct {
 	Erased int `json:"erased,omitempty"`
 
 	records []evidenceRef
+	zeek    []*zeekRef
 }
 
-// Evidence names one record of a written log.
+// The kinds of step.
+const (
+	KindHost    = "host"
+	KindNetwork = "network"
+)
+
+// zeekRef is a Zeek record that is evidence of a step.
+type zeekRef struct {
+	log string
+	rec *zrec
+}
+
+// Evidence names one record of a written log: an EVTX record by its
+// record number, a Zeek record by its line in the TSV log (the JSON copy
+// holds it too, on another line) and its connection's uid.
 type Evidence struct {
 	File     string `json:"file"` // relative to the scenario folder, with forward slashes
 	Channel  string `json:"channel"`
-	EventID  int    `json:"event_id"`
-	RecordID uint64 `json:"record_id"`
+	EventID  int    `json:"event_id"`            // -1 for Zeek records, as their events carry
+	RecordID uint64 `json:"record_id,omitempty"` // EVTX only
+	Line     int    `json:"line,omitempty"`      // Zeek only
+	UID      string `json:"uid,omitempty"`       // Zeek only
 }
 
 type evidenceRef struct {
@@ -103,8 +123,12 @@ const TruthFile = "truth.jsonl"
 // VoltTyphoon writes a scenario to dir: the EVTX logs (Security, System,
 // Application, Sysmon, PowerShell) of a small network over opts.Days days of
 // ordinary work, with one intrusion in the manner of the Volt Typhoon
-// advisories woven in, and truth.jsonl, one Step per line in time order.
-// Logs go to dir/<HOST>/<channel>.evtx. The output depends only on opts.
+// advisories woven in; the Zeek logs of a sensor that watched the network
+// (conn, dns, ssl, http, smb_files, files), consistent with the host logs;
+// and truth.jsonl, one Step per line in time order. Host logs go to
+// dir/<HOST>/<channel>.evtx, Zeek logs to dir/zeek/<path>.log (TSV) and
+// dir/zeek-json/<path>.log (the same records as JSON lines). The output
+// depends only on opts.
 func VoltTyphoon(dir string, opts Options) error {
 	opts, err := opts.normalize()
 	if err != nil {
@@ -116,8 +140,19 @@ func VoltTyphoon(dir string, opts Options) error {
 	}
 	g.intrusion()
 	g.finish()
+	logs := g.wire()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("simulate: %w", err)
+	}
+	if err := writeZeek(dir, logs, g.start, g.day(opts.Days)); err != nil {
+		return err
+	}
+	for _, p := range zeekLogOrder {
+		for _, r := range logs[p].recs {
+			for _, s := range r.steps {
+				s.zeek = append(s.zeek, &zeekRef{log: p, rec: r})
+			}
+		}
 	}
 	for _, h := range g.hosts {
 		if err := os.MkdirAll(filepath.Join(dir, h.name), 0o755); err != nil {
@@ -147,11 +182,21 @@ func (g *gen) truth() []*Step {
 	steps := append([]*Step(nil), g.steps...)
 	for _, s := range steps {
 		s.Evidence, s.Erased = nil, 0
+		if s.Kind == "" {
+			s.Kind = KindHost
+		}
 		// A step happened when its first record was written.
 		for i, ref := range s.records {
 			if i == 0 || ref.rec.ev.Time.Before(s.Time) {
 				s.Time = ref.rec.ev.Time
 			}
+		}
+		for i, z := range s.zeek {
+			if (i == 0 && len(s.records) == 0) || z.rec.ts.Before(s.Time) {
+				s.Time = z.rec.ts
+			}
+			s.Evidence = append(s.Evidence, Evidence{File: zeekFile(z.log), Channel: "zeek." + z.log, EventID: -1,
+				Line: z.rec.line, UID: z.rec.uid()})
 		}
 		for _, ref := range s.records {
 			if !ref.rec.kept {
@@ -166,7 +211,10 @@ func (g *gen) truth() []*Step {
 			if a.File != b.File {
 				return a.File < b.File
 			}
-			return a.RecordID < b.RecordID
+			if a.RecordID != b.RecordID {
+				return a.RecordID < b.RecordID
+			}
+			return a.Line < b.Line
 		})
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Time.Before(steps[j].Time) })

@@ -121,6 +121,9 @@ func readScenario(t *testing.T, dir string, rs *sigma.RuleSet) *scenarioRead {
 		for i := range b.Events {
 			e := &b.Events[i]
 			k := recordKey{file, e.RecordID}
+			if e.EventID == -1 {
+				k.id = uint64(e.Source.Line) // a Zeek record, by its line
+			}
 			out.events++
 			out.eventID[k] = e.EventID
 			idx = m.Match(sigmaEvent{e}, idx[:0])
@@ -193,6 +196,9 @@ func TestScenarioRecallAndPrecision(t *testing.T) {
 			for _, s := range steps {
 				for _, ev := range s.Evidence {
 					k := recordKey{ev.File, ev.RecordID}
+					if ev.UID != "" {
+						k.id = uint64(ev.Line)
+					}
 					if id, ok := got.eventID[k]; !ok || id != ev.EventID {
 						t.Errorf("step %d: evidence %s#%d (event %d) not in the logs", s.Step, ev.File, ev.RecordID, ev.EventID)
 					}

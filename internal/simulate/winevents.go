@@ -84,6 +84,7 @@ func (g *gen) logon(h *host, t time.Time, a *account, typ uint32, ip string, log
 	)
 	ev := security(t, 4624, 12544, data...)
 	ev.Version = 2
+	g.noteLogon(h, t, typ, ip, port, a.name, logonID, steps)
 	out := []*record{g.emit(h, ev, steps...)}
 	if a.admin || a == g.system {
 		priv := security(t, 4672, 12548, append(subject(a, logonID), evtx.Data{Name: "PrivilegeList",
@@ -95,6 +96,7 @@ func (g *gen) logon(h *host, t time.Time, a *account, typ uint32, ip string, log
 
 // logoff writes 4634.
 func (g *gen) logoff(h *host, t time.Time, a *account, typ uint32, logonID uint64, steps ...*Step) {
+	g.noteLogoff(t, logonID)
 	g.emit(h, security(t, 4634, 12545,
 		evtx.Data{Name: "TargetUserSid", Value: evtx.SID(a.sid)}, evtx.Data{Name: "TargetUserName", Value: a.name},
 		evtx.Data{Name: "TargetDomainName", Value: a.domain}, evtx.Data{Name: "TargetLogonId", Value: evtx.Hex64(logonID)},
@@ -119,6 +121,11 @@ func (g *gen) failedLogon(h *host, t time.Time, user string, typ uint32, ip, ws 
 		evtx.Data{Name: "ProcessName", Value: "-"}, evtx.Data{Name: "IpAddress", Value: ip},
 		evtx.Data{Name: "IpPort", Value: fmt.Sprint(49152 + g.rng.IntN(16000))},
 	)
+	if typ == 3 && remote(ip) {
+		// A failed network logon is an SMB session that NTLM refused.
+		g.net.sessions = append(g.net.sessions, &session{svc: svcSMB, src: ip, dst: h.ip, dstHost: h,
+			sport: parsePort(data[len(data)-1].Value.(string)), start: t, end: t.Add(40 * time.Millisecond), user: user, failed: true, tag: behaviourOf(steps)})
+	}
 	return g.emit(h, security(t, 4625, 12544, data...), steps...)
 }
 
@@ -127,13 +134,15 @@ func (g *gen) failedLogon(h *host, t time.Time, user string, typ uint32, ip, ws 
 // tickets (4769).
 func (g *gen) kerberos(dc *host, t time.Time, a *account, fromIP string, services ...string) {
 	ip := "::ffff:" + fromIP
+	port := fmt.Sprint(49152 + g.rng.IntN(16000))
+	g.noteKerberos(t, fromIP, port, false)
 	g.emit(dc, security(t, 4768, 14339,
 		evtx.Data{Name: "TargetUserName", Value: a.name}, evtx.Data{Name: "TargetDomainName", Value: domainNetBIOS},
 		evtx.Data{Name: "TargetSid", Value: evtx.SID(a.sid)}, evtx.Data{Name: "ServiceName", Value: "krbtgt"},
 		evtx.Data{Name: "ServiceSid", Value: evtx.SID(domainSID + "-502")}, evtx.Data{Name: "TicketOptions", Value: evtx.Hex32(0x40810010)},
 		evtx.Data{Name: "Status", Value: evtx.Hex32(0)}, evtx.Data{Name: "TicketEncryptionType", Value: evtx.Hex32(0x12)},
 		evtx.Data{Name: "PreAuthType", Value: "2"}, evtx.Data{Name: "IpAddress", Value: ip},
-		evtx.Data{Name: "IpPort", Value: fmt.Sprint(49152 + g.rng.IntN(16000))},
+		evtx.Data{Name: "IpPort", Value: port},
 		evtx.Data{Name: "CertIssuerName", Value: ""}, evtx.Data{Name: "CertSerialNumber", Value: ""}, evtx.Data{Name: "CertThumbprint", Value: ""},
 	))
 	for i, svc := range services {
@@ -143,29 +152,36 @@ func (g *gen) kerberos(dc *host, t time.Time, a *account, fromIP string, service
 
 // serviceTicket writes 4769: a Kerberos service ticket for a server.
 func (g *gen) serviceTicket(dc *host, t time.Time, a *account, fromIP, svc string) {
+	port := fmt.Sprint(49152 + g.rng.IntN(16000))
+	g.noteKerberos(t, fromIP, port, false)
 	g.emit(dc, security(t, 4769, 14337,
 		evtx.Data{Name: "TargetUserName", Value: strings.ToUpper(a.name) + "@" + strings.ToUpper(domainDNS)},
 		evtx.Data{Name: "TargetDomainName", Value: strings.ToUpper(domainDNS)}, evtx.Data{Name: "ServiceName", Value: svc},
 		evtx.Data{Name: "ServiceSid", Value: evtx.SID(domainSID + "-1000")}, evtx.Data{Name: "TicketOptions", Value: evtx.Hex32(0x40810000)},
 		evtx.Data{Name: "TicketEncryptionType", Value: evtx.Hex32(0x12)}, evtx.Data{Name: "IpAddress", Value: "::ffff:" + fromIP},
-		evtx.Data{Name: "IpPort", Value: fmt.Sprint(49152 + g.rng.IntN(16000))}, evtx.Data{Name: "Status", Value: evtx.Hex32(0)},
+		evtx.Data{Name: "IpPort", Value: port}, evtx.Data{Name: "Status", Value: evtx.Hex32(0)},
 		evtx.Data{Name: "LogonGuid", Value: g.guid()}, evtx.Data{Name: "TransmittedServices", Value: "-"},
 	))
 }
 
 // preauthFailed writes 4771 on a domain controller: a wrong password.
 func (g *gen) preauthFailed(dc *host, t time.Time, a *account, fromIP string, steps ...*Step) *record {
+	port := fmt.Sprint(49152 + g.rng.IntN(16000))
+	g.noteKerberos(t, fromIP, port, true)
 	return g.emit(dc, security(t, 4771, 14339,
 		evtx.Data{Name: "TargetUserName", Value: a.name}, evtx.Data{Name: "TargetSid", Value: evtx.SID(a.sid)},
 		evtx.Data{Name: "ServiceName", Value: "krbtgt/" + domainNetBIOS}, evtx.Data{Name: "TicketOptions", Value: evtx.Hex32(0x40810010)},
 		evtx.Data{Name: "Status", Value: evtx.Hex32(0x18)}, evtx.Data{Name: "PreAuthType", Value: "2"},
-		evtx.Data{Name: "IpAddress", Value: "::ffff:" + fromIP}, evtx.Data{Name: "IpPort", Value: fmt.Sprint(49152 + g.rng.IntN(16000))},
+		evtx.Data{Name: "IpAddress", Value: "::ffff:" + fromIP}, evtx.Data{Name: "IpPort", Value: port},
 		evtx.Data{Name: "CertIssuerName", Value: ""}, evtx.Data{Name: "CertSerialNumber", Value: ""}, evtx.Data{Name: "CertThumbprint", Value: ""},
 	), steps...)
 }
 
 // shareAccess writes 5145: a file reached through a share.
 func (g *gen) shareAccess(h *host, t time.Time, a *account, logonID uint64, ip, share, local, rel string, steps ...*Step) *record {
+	if s := g.sessionOf(logonID); s != nil {
+		s.files = append(s.files, smbFile{t: t, share: `\\` + h.name + `\` + share, name: rel, tag: behaviourOf(steps)})
+	}
 	return g.emit(h, security(t, 5145, 12811, append(subject(a, logonID),
 		evtx.Data{Name: "ObjectType", Value: "File"}, evtx.Data{Name: "IpAddress", Value: ip},
 		evtx.Data{Name: "IpPort", Value: fmt.Sprint(49152 + g.rng.IntN(16000))},
@@ -322,12 +338,15 @@ func (g *gen) registrySet(t time.Time, p *proc, key, details string, steps ...*S
 
 // connect writes Sysmon event 3: an outbound TCP connection.
 func (g *gen) connect(t time.Time, p *proc, dstIP string, dstPort uint16, dstName string, steps ...*Step) *record {
+	sport := uint16(49152 + g.rng.IntN(16000))
+	g.net.conns = append(g.net.conns, &connFact{t: t, src: p.host, sport: sport, dst: dstIP, dport: dstPort, name: dstName,
+		image: p.image, behaviour: behaviourOf(steps)})
 	return g.emit(p.host, sysmon(t, 3, 5,
 		evtx.Data{Name: "ProcessGuid", Value: p.guid}, evtx.Data{Name: "ProcessId", Value: p.pid},
 		evtx.Data{Name: "Image", Value: p.image}, evtx.Data{Name: "User", Value: p.user.qualified()},
 		evtx.Data{Name: "Protocol", Value: "tcp"}, evtx.Data{Name: "Initiated", Value: true},
 		evtx.Data{Name: "SourceIsIpv6", Value: false}, evtx.Data{Name: "SourceIp", Value: p.host.ip},
-		evtx.Data{Name: "SourceHostname", Value: p.host.fqdn()}, evtx.Data{Name: "SourcePort", Value: uint16(49152 + g.rng.IntN(16000))},
+		evtx.Data{Name: "SourceHostname", Value: p.host.fqdn()}, evtx.Data{Name: "SourcePort", Value: sport},
 		evtx.Data{Name: "SourcePortName", Value: "-"}, evtx.Data{Name: "DestinationIsIpv6", Value: false},
 		evtx.Data{Name: "DestinationIp", Value: dstIP}, evtx.Data{Name: "DestinationHostname", Value: dstName},
 		evtx.Data{Name: "DestinationPort", Value: dstPort}, evtx.Data{Name: "DestinationPortName", Value: "-"},
@@ -336,6 +355,7 @@ func (g *gen) connect(t time.Time, p *proc, dstIP string, dstPort uint16, dstNam
 
 // dnsQuery writes Sysmon event 22.
 func (g *gen) dnsQuery(t time.Time, p *proc, name, answer string, steps ...*Step) *record {
+	g.net.dns = append(g.net.dns, &dnsFact{t: t, src: p.host, name: name, answer: answer, behaviour: behaviourOf(steps)})
 	return g.emit(p.host, sysmon(t, 22, 5,
 		evtx.Data{Name: "ProcessGuid", Value: p.guid}, evtx.Data{Name: "ProcessId", Value: p.pid},
 		evtx.Data{Name: "QueryName", Value: name}, evtx.Data{Name: "QueryStatus", Value: "0"},

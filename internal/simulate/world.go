@@ -123,6 +123,9 @@ type gen struct {
 	local   *account
 	steps   []*Step
 	seq     int
+	net     *netFacts
+	// toolName is the file name the intruder's FRP client was fetched as.
+	toolName string
 }
 
 func newGen(opts Options) *gen {
@@ -131,6 +134,7 @@ func newGen(opts Options) *gen {
 		opts:   opts,
 		start:  opts.Start,
 		byName: map[string]*host{},
+		net:    newNetFacts(),
 	}
 	g.system = &account{name: "SYSTEM", domain: "NT AUTHORITY", sid: "S-1-5-18"}
 	g.network = &account{name: "NETWORK SERVICE", domain: "NT AUTHORITY", sid: "S-1-5-20"}
