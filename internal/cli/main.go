@@ -40,7 +40,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 const usage = `Breakwater finds living-off-the-land intrusions (Volt Typhoon and the like)
-in Windows event logs and their exports.
+in Windows event logs, their exports and Zeek network logs.
 
 Usage:
   breakwater COMMAND [flags] [PATH...]
