@@ -336,6 +336,21 @@ type worker struct {
 // Observe implements detect.Worker. Events no analytic reads cost a
 // switch on the event id and, for the record sequence, two string
 // comparisons: nothing is allocated for them.
+// process hands a process creation to the analytics that follow them.
+func (w *worker) process(ev *event.Event) {
+	st, on := w.st, &w.st.on
+	if !on.processes() && !on.seenRemote {
+		return
+	}
+	p := readProcess(ev)
+	if on.processes() {
+		st.proc.observe(ev, &p, st)
+	}
+	if on.seenRemote {
+		st.remote.process(ev, &p)
+	}
+}
+
 func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 	st := w.st
 	on := &st.on
@@ -350,11 +365,15 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 			if on.rdp {
 				w.rdpLogon(ev, emit)
 			}
-			if on.seenLogon {
-				st.seen.logon(ev)
-			}
-			if on.seenRemote {
-				st.remote.logon(ev)
+			if on.seenLogon || on.seenRemote {
+				if l, ok := readLogon(ev); ok {
+					if on.seenLogon {
+						st.seen.logon(ev, &l)
+					}
+					if on.seenRemote {
+						st.remote.logon(ev, &l)
+					}
+				}
 			}
 		}
 	case 1149:
@@ -380,22 +399,12 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 	case 1:
 		if ev.Channel == channelSysmon {
 			st.tamper.processSeen(ev)
-			if on.processes() {
-				st.proc.observe(ev, st)
-			}
-			if on.seenRemote {
-				st.remote.process(ev)
-			}
+			w.process(ev)
 		}
 	case 4688:
 		if ev.Channel == "Security" {
 			st.tamper.processSeen(ev)
-			if on.processes() {
-				st.proc.observe(ev, st)
-			}
-			if on.seenRemote {
-				st.remote.process(ev)
-			}
+			w.process(ev)
 		}
 	case 11, 23, 26:
 		if on.cleanup && ev.Channel == channelSysmon {

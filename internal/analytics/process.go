@@ -55,58 +55,15 @@ func (s *procState) init(cfg *Config) {
 
 // observe reads one process creation. Processes of programs that are not
 // tools cost one pass over the fields.
-func (s *procState) observe(ev *event.Event, st *state) {
-	var image, parent, cmd, user, dom, name, tname, tdom, logonID, tlogon, cwd, orig string
+func (s *procState) observe(ev *event.Event, p *processInfo, st *state) {
+	image, parent, cmd, user, logonID, cwd, orig := p.image, p.parent, p.cmd, p.user, p.logonID, p.cwd, p.orig
 	sysmon := ev.EventID == 1
-	for i := range ev.Fields {
-		f := &ev.Fields[i]
-		switch f.Name {
-		case "Image", "NewProcessName":
-			image = f.Value
-		case "ParentImage", "ParentProcessName":
-			parent = f.Value
-		case "CommandLine":
-			cmd = f.Value
-		case "User":
-			user = f.Value
-		case "SubjectUserName":
-			name = f.Value
-		case "SubjectDomainName":
-			dom = f.Value
-		case "TargetUserName":
-			tname = f.Value
-		case "TargetDomainName":
-			tdom = f.Value
-		case "LogonId", "SubjectLogonId":
-			logonID = f.Value
-		case "TargetLogonId":
-			tlogon = f.Value
-		case "CurrentDirectory":
-			cwd = f.Value
-		case "OriginalFileName":
-			orig = f.Value
-		}
-	}
 	tool := toolName(image)
 	if tool == "" && orig != "" {
 		tool = toolName(orig)
 	}
 	if tool == "" {
 		return
-	}
-	if !sysmon {
-		// 4688 names the creator in Subject and, when the new process
-		// runs as someone else, that account in Target.
-		if !emptyValue(tname) {
-			name, dom = tname, tdom
-			if !emptyValue(tlogon) && tlogon != "0x0" {
-				logonID = tlogon
-			}
-		}
-		user = name
-		if !emptyValue(dom) && name != "" {
-			user = dom + `\` + name
-		}
 	}
 	if cmd == "" {
 		cmd = image

@@ -65,28 +65,8 @@ func (s *remoteState) init(cfg *Config) {
 }
 
 // logon keeps a logon session of a person's account (4624).
-func (s *remoteState) logon(ev *event.Event) {
-	var typ, name, dom, ip, ws, lid string
-	for i := range ev.Fields {
-		f := &ev.Fields[i]
-		switch f.Name {
-		case "LogonType":
-			typ = f.Value
-		case "TargetUserName":
-			name = f.Value
-		case "TargetDomainName":
-			dom = f.Value
-		case "IpAddress":
-			ip = f.Value
-		case "WorkstationName":
-			ws = f.Value
-		case "TargetLogonId":
-			lid = f.Value
-		}
-	}
-	if emptyValue(name) || strings.HasSuffix(name, "$") || serviceAccount(name) {
-		return
-	}
+func (s *remoteState) logon(ev *event.Event, l *logonInfo) {
+	lid, src, user, typ := l.logonID, l.src, l.user, l.typ
 	id, ok := parseLogonID(lid)
 	if !ok {
 		return
@@ -103,17 +83,6 @@ func (s *remoteState) logon(ev *event.Event) {
 	if len(s.sessions) >= s.cfg.Caps.Sessions {
 		s.droppedSessions++
 		return
-	}
-	src := strings.TrimPrefix(ip, "::ffff:")
-	if emptyValue(src) || isLoopback(src) {
-		src = ws
-	}
-	if emptyValue(src) {
-		src = ""
-	}
-	user := name
-	if !emptyValue(dom) {
-		user = dom + `\` + name
 	}
 	k.host = strings.Clone(k.host)
 	s.sessions[k] = &session{src: strings.Clone(src), user: strings.Clone(user), network: typ == "3", ev: e}
@@ -140,33 +109,8 @@ func base(p string) string {
 }
 
 // process notes a process started by WMI or WinRM (Sysmon 1, 4688).
-func (s *remoteState) process(ev *event.Event) {
-	var image, parent, lid, tlid, slid, user, tname, tdom, sname, sdom string
-	for i := range ev.Fields {
-		f := &ev.Fields[i]
-		switch f.Name {
-		case "Image", "NewProcessName":
-			image = f.Value
-		case "ParentImage", "ParentProcessName":
-			parent = f.Value
-		case "LogonId":
-			lid = f.Value
-		case "TargetLogonId":
-			tlid = f.Value
-		case "SubjectLogonId":
-			slid = f.Value
-		case "User":
-			user = f.Value
-		case "TargetUserName":
-			tname = f.Value
-		case "TargetDomainName":
-			tdom = f.Value
-		case "SubjectUserName":
-			sname = f.Value
-		case "SubjectDomainName":
-			sdom = f.Value
-		}
-	}
+func (s *remoteState) process(ev *event.Event, p *processInfo) {
+	image, parent, lid, user := p.image, p.parent, p.logonID, p.user
 	var method string
 	switch {
 	case strings.EqualFold(base(parent), "wmiprvse.exe"):
@@ -175,21 +119,6 @@ func (s *remoteState) process(ev *event.Event) {
 		method = methodWinRM
 	default:
 		return
-	}
-	if ev.EventID == 4688 {
-		// The new process's session (Windows 10 and later), else its
-		// creator's.
-		lid = tlid
-		if emptyValue(lid) || lid == "0x0" {
-			lid = slid
-		}
-		user = tname
-		if emptyValue(user) {
-			user, tdom = sname, sdom
-		}
-		if !emptyValue(tdom) && !emptyValue(user) {
-			user = tdom + `\` + user
-		}
 	}
 	id, ok := parseLogonID(lid)
 	if !ok {

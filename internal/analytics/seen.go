@@ -103,39 +103,13 @@ func (s *seenState) tool(ev *event.Event, hkey, user, tmpl string) {
 
 // logon records a network or remote interactive logon (4624 types 3, 10)
 // of a person's account.
-func (s *seenState) logon(ev *event.Event) {
-	var typ, name, dom, ip, ws string
-	for i := range ev.Fields {
-		f := &ev.Fields[i]
-		switch f.Name {
-		case "LogonType":
-			typ = f.Value
-		case "TargetUserName":
-			name = f.Value
-		case "TargetDomainName":
-			dom = f.Value
-		case "IpAddress":
-			ip = f.Value
-		case "WorkstationName":
-			ws = f.Value
-		}
-	}
-	if typ != "3" && typ != "10" {
+func (s *seenState) logon(ev *event.Event, l *logonInfo) {
+	if l.typ != "3" && l.typ != "10" {
 		return
 	}
-	if emptyValue(name) || strings.HasSuffix(name, "$") || serviceAccount(name) {
+	src, user, typ := l.src, l.user, l.typ
+	if src == "" {
 		return
-	}
-	src := strings.TrimPrefix(ip, "::ffff:")
-	if emptyValue(src) || isLoopback(src) {
-		src = ws
-	}
-	if emptyValue(src) {
-		return
-	}
-	user := name
-	if !emptyValue(dom) {
-		user = dom + `\` + name
 	}
 	s.buf = seenKey(s.buf[:0], seenLogon, shortHost(src), user, shortHost(ev.Computer))
 	s.see(ev, func() *seenVal {
