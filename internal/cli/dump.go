@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/breakwater/breakwater/internal/report"
 	"github.com/breakwater/breakwater/internal/source"
 )
 
@@ -54,7 +55,7 @@ func (c *dumpCommand) Run(ctx context.Context, args []string) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	for _, s := range found.Skipped {
-		fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", s.Name, s.Reason)
+		fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", report.Visible(s.Name), report.Visible(s.Reason))
 	}
 	if len(found.Inputs) == 0 {
 		return &ExitError{Code: 2, Err: fmt.Errorf("no logs to read in %s", strings.Join(paths, " "))}
@@ -101,7 +102,7 @@ func (c *dumpCommand) Run(ctx context.Context, args []string) error {
 		records += len(b.Events)
 		damaged += len(b.Damage)
 		for _, d := range b.Damage {
-			prog.printf("damaged: %s\n", d)
+			prog.printf("damaged: %s\n", report.Visible(d.String()))
 		}
 		prog.add(b, 0)
 		buf := b.Value.([]byte)

@@ -177,7 +177,7 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	opt.Found = func(d *source.Discovery) {
 		if !*quiet {
 			for _, s := range d.Skipped {
-				fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", s.Name, s.Reason)
+				fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", report.Visible(s.Name), report.Visible(s.Reason))
 			}
 		}
 		prog = newProgress(c.m.Stderr, c.m.IsTerminal(c.m.Stderr) && !*quiet, d.Inputs)
@@ -189,7 +189,7 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	}
 	opt.Damage = func(d source.Damage) {
 		if !*quiet {
-			prog.printf("damaged: %s\n", d)
+			prog.printf("damaged: %s\n", report.Visible(d.String()))
 		}
 	}
 	rep, err := hunt.Run(ctx, opt)

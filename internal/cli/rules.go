@@ -140,7 +140,7 @@ func (c *rulesCommand) explain(ctx context.Context, args []string) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	for _, s := range found.Skipped {
-		fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", s.Name, s.Reason)
+		fmt.Fprintf(c.m.Stderr, "skipped %s: %s\n", report.Visible(s.Name), report.Visible(s.Reason))
 	}
 	if len(found.Inputs) == 0 {
 		return &ExitError{Code: 2, Err: fmt.Errorf("no logs to read in %s", strings.Join(paths, " "))}
@@ -150,7 +150,7 @@ func (c *rulesCommand) explain(ctx context.Context, args []string) error {
 	r := source.Reader{Workers: 1}
 	err = r.Read(ctx, found.Inputs, func(b *source.Batch) error {
 		for _, d := range b.Damage {
-			fmt.Fprintf(c.m.Stderr, "damaged: %s\n", d)
+			fmt.Fprintf(c.m.Stderr, "damaged: %s\n", report.Visible(d.String()))
 		}
 		for i := range b.Events {
 			ev := &b.Events[i]
