@@ -90,10 +90,10 @@ func (c *rulesCommand) check(args []string) error {
 	w := bufio.NewWriter(c.m.Stdout)
 	for _, p := range rules.Problems {
 		if p.NeedsValues {
-			fmt.Fprintf(w, "%s: needs values: %s (give them with --placeholders FILE)\n", p.File, report.Visible(p.Reason))
+			fmt.Fprintf(w, "%s: needs values: %s (give them with --placeholders FILE)\n", report.Visible(p.File), report.Visible(p.Reason))
 			continue
 		}
-		fmt.Fprintf(w, "%s: %s\n", p.File, report.Visible(p.Reason))
+		fmt.Fprintf(w, "%s: %s\n", report.Visible(p.File), report.Visible(p.Reason))
 	}
 	unusable := rules.Documents - rules.Usable()
 	fmt.Fprintf(w, "%d rules, %d usable, %d unusable", rules.Documents, rules.Usable(), unusable)
