@@ -59,3 +59,43 @@ func TestHuntEndToEnd(t *testing.T) {
 		t.Errorf("HTML report of %d bytes does not look self-contained", len(page))
 	}
 }
+
+// TestDemoDeterministic hunts the README's demo scenario, with every
+// detector on (the pack, analytics, network analytics) over its EVTX logs
+// and both copies of its Zeek logs: the findings are byte-identical whatever
+// the number of workers and the order of the inputs.
+func TestDemoDeterministic(t *testing.T) {
+	const demo = "../../testdata/volt-typhoon"
+	entries, err := os.ReadDir(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range entries {
+		paths = append(paths, filepath.Join(demo, e.Name()))
+	}
+	var want string
+	for i, workers := range []string{"1", "2", "2", "2"} {
+		ps := paths
+		if i%2 == 1 {
+			ps = make([]string, len(paths))
+			for j, p := range paths {
+				ps[len(paths)-1-j] = p
+			}
+		}
+		out, errOut, code := run(t, nil, append([]string{"hunt", "--quiet", "--format", "jsonl", "--workers", workers}, ps...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if i == 0 {
+			want = out
+			if strings.Count(out, "\n") < 100 {
+				t.Fatalf("only %d findings on the demo", strings.Count(out, "\n"))
+			}
+			continue
+		}
+		if out != want {
+			t.Fatalf("run %d (--workers %s) differs from the first", i, workers)
+		}
+	}
+}

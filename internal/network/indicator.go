@@ -313,10 +313,7 @@ func (w *worker) indicators(ev *event.Event, ind *Indicators) {
 				it.fields = append(it.fields, fieldKV{f.Name, strings.Clone(f.Value)})
 			}
 		}
-		if w.st.addItem(g, it) {
-			g.tally(f.Name, 8)
-			g.tallyValue(strings.ToLower(f.Value), 8)
-		}
+		w.st.addItem(g, it, mark{extra: f.Name, value: strings.ToLower(f.Value)})
 		return // one hit per event is enough to point at it
 	}
 }

@@ -651,6 +651,9 @@ func (r *reporter) lookupFinding(parts []string, g *itemGroup) *finding.Finding 
 	if err != nil {
 		return nil
 	}
+	if r.relayedLookup(src, g) {
+		return nil // its clients' queries, passed on: theirs, not its own
+	}
 	f := r.newFinding(IPLookup, parts[1], parts[2])
 	f.Host = parts[1]
 	who := "host"
@@ -780,6 +783,8 @@ func (r *reporter) capNotes() {
 	if st.subDrop > 0 {
 		r.note("distinct-name cap of %s reached: %s names were not counted", fmtCount(c.SubdomainsTotal), fmtCount(st.subDrop))
 	}
+	r.hostsNote()
+	r.forwardersNote()
 	if st.itemsDrop > 0 || st.adminDrop > 0 {
 		r.note("item cap of %s reached: %s events (indicator hits, lookups, files, relays, admin sessions) were not kept",
 			fmtCount(c.Items), fmtCount(st.itemsDrop+st.adminDrop))

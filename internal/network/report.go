@@ -33,6 +33,9 @@ type reporter struct {
 
 	// The windows beacons, long connections and strobes are judged in.
 	wins []window
+
+	hostName map[netip.Addr]string // computer names of addresses (hosts.go)
+	fwd      map[netip.Addr]bool   // DNS forwarders (forwarder.go)
 }
 
 // window is a span of conn.log that connections are judged in, as RITA
@@ -48,7 +51,13 @@ type window struct {
 func (w *window) holds(c *conn) bool { return c.ts >= w.start && floorDiv(c.ts, 1e6) <= w.hi }
 
 func newReporter(d *Detector, st *state, emit func(*finding.Finding)) *reporter {
-	return &reporter{d: d, cfg: &d.cfg, st: st, emit: emit, sc: scorer{cfg: &d.cfg.Beacon}}
+	r := &reporter{d: d, cfg: &d.cfg, st: st, sc: scorer{cfg: &d.cfg.Beacon}}
+	// Every finding names its hosts as the Windows logs name them.
+	r.emit = func(f *finding.Finding) {
+		r.nameHost(f)
+		emit(f)
+	}
+	return r
 }
 
 // note adds a line to the hunt's notes.
@@ -58,7 +67,9 @@ func (r *reporter) note(format string, args ...any) {
 
 // run reports every analytic.
 func (r *reporter) run() {
+	r.hostName = hostNames(r.st.hosts)
 	r.prepare()
+	r.forwarders()
 	groups := r.nameGroups()
 	r.pairs()
 	r.names(groups)
@@ -450,7 +461,13 @@ func (r *reporter) pairs() {
 		if !special(k.dst) && !(r.external(k.src) && r.internal(k.dst)) {
 			// Inbound connections are left out, as RITA leaves them out:
 			// a beacon calls out.
-			r.beacon(Beacon, k.src, subject, key, k, &all)
+			bs := &all
+			if r.fwd[k.src] {
+				// A DNS forwarder's queries follow its clients' rhythm:
+				// they tell nothing of the forwarder itself.
+				bs = withoutDNS(&all)
+			}
+			r.beacon(Beacon, k.src, subject, key, k, bs)
 		}
 		if special(k.dst) {
 			continue // announcements to a group, not a session with a host

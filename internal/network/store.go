@@ -152,19 +152,50 @@ type fieldKV struct{ name, value string }
 // itemGroup collects events of one kind about one entity: a count, the
 // earliest few as evidence, and tallies of what varies between them.
 type itemGroup struct {
-	count  int                 // distinct events
-	approx bool                // too many to tell copies apart: count may hold copies
-	seen   map[uint64]struct{} // keys of the events counted, up to maxSeen
-	first  []item              // the earliest, at most Caps.Evidence
-	extra  map[string]int      // a tally: fields, actions, how a service was reached
-	values map[string]int      // a second tally: the values that matched
+	count  int             // distinct events
+	approx bool            // too many to tell copies apart: count may hold copies
+	seen   map[uint64]mark // keys of the events counted, up to maxSeen, and what each tallied
+	first  []item          // the earliest, at most Caps.Evidence
+	extra  map[string]int  // a tally: fields, actions, how a service was reached
+	values map[string]int  // a second tally: the values that matched
 }
 
-// tally counts one occurrence of a key, keeping at most n keys.
-func (g *itemGroup) tally(key string, n int) { g.extra = tallyInto(g.extra, key, n) }
+// mark is what one event added to its group's tallies: remembered with the
+// event's key, so that merging two workers' groups can take back what a
+// copy of an event (the same log read twice, on two workers) counted again.
+type mark struct {
+	extra, value string // "" when the event tallied nothing there
+}
 
-// tallyValue counts one value, keeping at most n of them.
-func (g *itemGroup) tallyValue(v string, n int) { g.values = tallyInto(g.values, v, n) }
+// tallyKeys is how many keys each tally of a group keeps.
+const tallyKeys = 8
+
+// tallyMark counts what one event adds to the tallies.
+func (g *itemGroup) tallyMark(m mark) {
+	if m.extra != "" {
+		g.extra = tallyInto(g.extra, m.extra, tallyKeys)
+	}
+	if m.value != "" {
+		g.values = tallyInto(g.values, m.value, tallyKeys)
+	}
+}
+
+// untally takes back one count of key from a tally made by tallyInto: from
+// the key when the tally kept it, else from the overflow.
+func untally(m map[string]int, key string) {
+	if key == "" || m == nil {
+		return
+	}
+	if _, ok := m[key]; !ok {
+		key = overflowKey
+	}
+	if m[key] > 0 {
+		m[key]--
+		if m[key] == 0 {
+			delete(m, key)
+		}
+	}
+}
 
 // tallyInto counts key in m, which keeps the n smallest keys and counts
 // the rest under overflowKey: every worker then keeps the keys the merged
@@ -213,7 +244,7 @@ const maxSeen = 1 << 14
 // counted (the same record read from another copy of a log) is not counted
 // again, though its place may replace the first copy's as evidence, so
 // that the evidence does not depend on the order copies were read in.
-func (s *state) addItem(g *itemGroup, it item) bool {
+func (s *state) addItem(g *itemGroup, it item, m mark) bool {
 	k := s.cfg.Caps.Evidence
 	if _, dup := g.seen[it.key]; dup {
 		for i := range g.first {
@@ -231,15 +262,17 @@ func (s *state) addItem(g *itemGroup, it item) bool {
 	switch {
 	case len(g.seen) < maxSeen && s.seenTotal < s.cfg.Caps.SubdomainsTotal:
 		if g.seen == nil {
-			g.seen = make(map[uint64]struct{})
+			g.seen = make(map[uint64]mark)
 		}
-		g.seen[it.key] = struct{}{}
+		// The event's strings may not outlive it.
+		g.seen[it.key] = mark{extra: strings.Clone(m.extra), value: strings.Clone(m.value)}
 		s.seenTotal++
 	default:
 		// Too many to remember: counted, copies or not.
 		g.approx = true
 	}
 	g.count++
+	g.tallyMark(m)
 	g.keep(it, k)
 	return true
 }
@@ -265,15 +298,19 @@ func sortItems(its []item) {
 func (s *state) mergeItems(g, o *itemGroup) {
 	g.approx = g.approx || o.approx
 	extra := 0
-	for key := range o.seen {
+	for key, m := range o.seen {
 		if _, ok := g.seen[key]; ok {
+			// Both counted this event: o's count of it is not added
+			// (extra), nor its tallies.
+			untally(o.extra, m.extra)
+			untally(o.values, m.value)
 			continue
 		}
 		if len(g.seen) < maxSeen && s.seenTotal < s.cfg.Caps.SubdomainsTotal {
 			if g.seen == nil {
-				g.seen = make(map[uint64]struct{})
+				g.seen = make(map[uint64]mark)
 			}
-			g.seen[key] = struct{}{}
+			g.seen[key] = m
 			s.seenTotal++
 		} else {
 			g.approx = true
@@ -301,8 +338,8 @@ func (s *state) mergeItems(g, o *itemGroup) {
 		}
 		g.keep(it, s.cfg.Caps.Evidence)
 	}
-	g.extra = mergeTally(g.extra, o.extra, 8)
-	g.values = mergeTally(g.values, o.values, 8)
+	g.extra = mergeTally(g.extra, o.extra, tallyKeys)
+	g.values = mergeTally(g.values, o.values, tallyKeys)
 }
 
 // mergeTally adds tally o to m, keeping at most n keys; the keys kept are
@@ -396,6 +433,11 @@ type state struct {
 	adminDrop int
 	kdc       map[netip.Addr]struct{} // hosts that answered Kerberos or LDAP
 
+	hosts    map[netip.Addr]map[string]int // address -> tally of tier+name (hosts.go)
+	hostsCut netip.Addr                    // when valid, addresses above it were dropped for the cap
+	dnsSrv   map[netip.Addr][]netip.Addr   // DNS server -> the smallest few internal clients dns.log shows it answer
+	dnsDrop  int
+
 	intern map[string]string
 }
 
@@ -410,6 +452,8 @@ func newState(cfg *Config) *state {
 		items:   make(map[string]*itemGroup),
 		admin:   make(map[adminEdge]item),
 		kdc:     make(map[netip.Addr]struct{}),
+		hosts:   make(map[netip.Addr]map[string]int),
+		dnsSrv:  make(map[netip.Addr][]netip.Addr),
 		intern:  make(map[string]string),
 		minTS:   1<<63 - 1,
 		maxTS:   -1 << 63,
@@ -666,6 +710,13 @@ func (s *state) merge(o *state) {
 	for a := range o.kdc {
 		s.kdc[a] = struct{}{}
 	}
+	s.mergeHosts(o)
+	for srv, cs := range o.dnsSrv {
+		for _, c := range cs {
+			s.addDNSClient(srv, c)
+		}
+	}
+	s.dnsDrop += o.dnsDrop
 }
 
 // mergeDomain adds the names of od to d.

@@ -23,6 +23,10 @@ func (w *worker) Observe(ev *event.Event, _ func(*finding.Finding)) {
 	if ind := w.d.cfg.Indicators; ind != nil && !ind.Empty() {
 		w.indicators(ev, ind)
 	}
+	if ev.EventID == 3 && ev.Channel == sysmonChannel {
+		w.sysmonConn(ev)
+		return
+	}
 	if ev.Provider != zeekProvider || ev.Time.IsZero() {
 		return
 	}
@@ -58,6 +62,11 @@ func (w *worker) Observe(ev *event.Event, _ func(*finding.Finding)) {
 		if _, resp, ok := endpoints(ev); ok {
 			w.st.kdc[resp] = struct{}{}
 		}
+		if ev.Channel == "zeek.kerberos" {
+			w.authNames(ev)
+		}
+	case "zeek.ntlm":
+		w.authNames(ev)
 	}
 }
 
@@ -232,6 +241,8 @@ func (w *worker) dns(ev *event.Event) {
 		return
 	}
 	name := normalizeName(query)
+	w.dnsHostName(name, ev)
+	w.dnsClient(ev, src)
 	for i := range ev.Fields {
 		if f := &ev.Fields[i]; f.Name == "answers" {
 			if a, ok := parseAddr(f.Value); ok {
@@ -261,7 +272,7 @@ func (w *worker) dns(ev *event.Event) {
 	if len(d.samples) < maxSamples || len(name) >= len(d.samples[len(d.samples)-1]) {
 		addSample(d, strings.Clone(name))
 	}
-	st.addItem(&d.ev, w.item(ev, "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query", "qtype_name", "rcode_name"))
+	st.addItem(&d.ev, w.item(ev, "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query", "qtype_name", "rcode_name"), mark{})
 }
 
 // lookup records a query for an IP-lookup service (N7).
@@ -275,9 +286,8 @@ func (w *worker) lookup(ev *event.Event, src netip.Addr, svc, name, via string) 
 	if g == nil {
 		return
 	}
-	if w.st.addItem(g, w.item(ev, "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "query", "host", "server_name", "uri")) {
-		g.tally(via+" "+name, 8)
-	}
+	w.st.addItem(g, w.item(ev, "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "query", "host", "server_name", "uri"),
+		mark{extra: via + " " + name})
 }
 
 // file reads an smb_files.log or files.log record: archives and
@@ -329,9 +339,7 @@ func (w *worker) file(ev *event.Event) {
 	}
 	it := w.item(ev, "uid", "fuid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "action", "path", "name",
 		"filename", "size", "source", "tx_hosts", "rx_hosts", "total_bytes", "seen_bytes", "mime_type")
-	if w.st.addItem(g, it) && action != "" {
-		g.tally(strings.TrimPrefix(action, "SMB::"), 8)
-	}
+	w.st.addItem(g, it, mark{extra: strings.TrimPrefix(action, "SMB::")})
 }
 
 // firstAddr reads the first address of a set field.
