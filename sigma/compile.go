@@ -111,10 +111,10 @@ type matcher struct {
 	re    *regexp.Regexp
 	pre   []string // mRegex, mGlob: one of these (lower-cased) occurs in any match
 	// mRegex: cheap necessary conditions, tested before the expression.
-	minLen int      // runes
-	maxLen int      // runes, when the expression is anchored at both ends; -1 otherwise
-	need   []string // lower-cased literals every match contains
-	run    *byteRun // a run of bytes from a set, or nil
+	minLen int        // runes
+	maxLen int        // runes, when the expression is anchored at both ends; -1 otherwise
+	need   [][]string // every match contains one lower-cased literal of each set
+	run    *byteRun   // a run of bytes from a set, or nil
 	num    number
 	cmp    cmpOp
 	part   timePart

@@ -732,10 +732,14 @@ func (mt *matcher) mayMatch(v string, lower func() string) bool {
 	}
 	if len(mt.need) > 0 {
 		low := lower()
-		for _, lit := range mt.need {
-			if !strings.Contains(low, lit) {
-				return false
+	sets:
+		for _, set := range mt.need {
+			for _, lit := range set {
+				if strings.Contains(low, lit) {
+					continue sets
+				}
 			}
+			return false
 		}
 	}
 	return true

@@ -163,16 +163,20 @@ func TestRegexFiltersAgainstRegexp(t *testing.T) {
 		`^.{2,3}$`,
 		`(?s)a.*b$`,
 		`x+y{2}z?`,
+		`(?i)\b(start-process|saps|start)\b[^;|\n]*(\\windows\\temp\\|%temp%)`,
+		`(a|bc)+d(e|f)?g`,
 	}
 	words := []string{"set", "SET", "&&", " ", "\"", "environment", "écho", "ÉCHO", "clip", "cmd", "/c", "powershell",
-		"ab", "abcdef", "Z9", "ß", "STRASSE", "straße", "é", "\n", "x", "yy", "z", "b", "a"}
+		"ab", "abcdef", "Z9", "ß", "STRASSE", "straße", "é", "\n", "x", "yy", "z", "b", "a",
+		"set&&", "SET invoke&&", "set&&set invoke&&\"", "Start ", "saps", "bcdg", "adeg", "\\Windows\\Temp\\", "%TEMP%", ";", "bc", "d", "g", "e"}
 	rng := rand.New(rand.NewSource(7))
 	for _, p := range patterns {
 		m, err := compileRegex(p, "")
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		for n := 0; n < 3000; n++ {
+		matched := 0
+		for n := 0; n < 20000; n++ {
 			var b strings.Builder
 			for k := rng.Intn(8); k >= 0; k-- {
 				b.WriteString(words[rng.Intn(len(words))])
@@ -182,6 +186,12 @@ func TestRegexFiltersAgainstRegexp(t *testing.T) {
 			if got := m.mayMatch(v, func() string { return fold(v) }) && want; got != want {
 				t.Fatalf("%s on %q: shortcuts say no, the expression says yes", p, v)
 			}
+			if want {
+				matched++
+			}
+		}
+		if matched == 0 {
+			t.Errorf("%s: no random text matched, so the shortcuts went untested", p)
 		}
 	}
 }

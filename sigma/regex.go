@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -51,7 +52,7 @@ func compileRegex(expr, flags string) (*matcher, error) {
 	if anchoredBoth(tree) {
 		m.maxLen = maxRunes(tree)
 	}
-	m.need = neededLiterals(tree, nil)
+	m.need = neededLiterals(tree)
 	if r := longestRun(tree); r != nil && r.n >= minUsefulRun {
 		m.run = r
 	}
@@ -260,39 +261,48 @@ func minRunes(re *syntax.Regexp) int {
 	return 0
 }
 
-// neededLiterals appends the literals, lower-cased, that every match
-// contains, all of them, read off the top-level sequence of the expression.
-// Where regexLiterals finds one good needle for the shared scan, these are
-// checked together before the expression runs: SigmaHQ writes patterns
-// such as (set).*&&\s?set.*&&.*" whose rarest part ("&&") is not their
-// longest, and Go's engine pays for every .* on a long command line.
-func neededLiterals(re *syntax.Regexp, dst []string) []string {
-	switch re.Op {
-	case syntax.OpLiteral:
-		for _, r := range re.Rune {
-			if !foldSafe(r) {
-				return dst
+// neededLiterals lists sets of lower-cased literals such that every match
+// contains one literal of each set, read off the top-level sequence of the
+// expression (a literal is a set of one; an alternation, the set of its
+// branches' literals). Where regexLiterals finds one good needle for the
+// shared scan, these are all checked before the expression runs: SigmaHQ
+// and our own pack write patterns such as (set).*&&\s?set.*&&.*" or
+// \b(start|saps)\b[^;]*(\\windows\\temp\\|%temp%) whose telling part is
+// not the first, and Go's engine pays for every .* on a long command line.
+func neededLiterals(re *syntax.Regexp) [][]string {
+	subs := []*syntax.Regexp{re}
+	for len(subs) == 1 && subs[0].Op == syntax.OpCapture {
+		subs = subs[0].Sub
+	}
+	if len(subs) == 1 && subs[0].Op == syntax.OpConcat {
+		subs = subs[0].Sub
+	}
+	var sets [][]string
+	for _, sub := range subs {
+		switch sub.Op {
+		case syntax.OpStar, syntax.OpQuest, syntax.OpEmptyMatch:
+			continue
+		case syntax.OpRepeat:
+			if sub.Min < 1 {
+				continue
 			}
 		}
-		lit := fold(string(re.Rune))
-		for _, have := range dst {
-			if have == lit {
-				return dst
+		set := requiredLiterals(sub)
+		if len(set) == 0 || slices.Contains(set, "") {
+			continue
+		}
+		dup := false
+		for _, have := range sets {
+			if slices.Equal(have, set) {
+				dup = true
+				break
 			}
 		}
-		return append(dst, lit)
-	case syntax.OpCapture, syntax.OpPlus:
-		return neededLiterals(re.Sub[0], dst)
-	case syntax.OpRepeat:
-		if re.Min >= 1 {
-			return neededLiterals(re.Sub[0], dst)
-		}
-	case syntax.OpConcat:
-		for _, sub := range re.Sub {
-			dst = neededLiterals(sub, dst)
+		if !dup {
+			sets = append(sets, set)
 		}
 	}
-	return dst
+	return sets
 }
 
 // anchoredBoth reports whether a regular expression must match the whole
