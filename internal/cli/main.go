@@ -28,16 +28,6 @@ func New() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, IsTerminal: isTerminal}
 }
 
-// isTerminal reports whether w is a character device, which is what a
-// terminal is on every system Breakwater runs on.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
 
 const usage = `Breakwater finds living-off-the-land intrusions (Volt Typhoon and the like)
 in Windows event logs, their exports and Zeek network logs.
