@@ -28,7 +28,6 @@ func New() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, IsTerminal: isTerminal}
 }
 
-
 const usage = `Breakwater finds living-off-the-land intrusions (Volt Typhoon and the like)
 in Windows event logs, their exports and Zeek network logs.
 
