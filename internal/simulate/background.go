@@ -487,7 +487,9 @@ func (g *gen) psexecSession(from *host, t time.Time) {
 	}
 	g.serviceInstalled(target, rt.Add(300*time.Millisecond), a, "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`, "demand start")
 	svc := g.spawn(rt.Add(500*time.Millisecond), target.services, `C:\Windows\PSEXESVC.exe`, `C:\Windows\PSEXESVC.exe`, g.system)
-	g.spawn(rt.Add(900*time.Millisecond), svc, `C:\Windows\System32\gpupdate.exe`, `"gpupdate" /force`, a)
+	// Without -u, PsExec runs the command in the network logon that
+	// brought the administrator.
+	g.spawnIn(rt.Add(900*time.Millisecond), svc, `C:\Windows\System32\gpupdate.exe`, `"gpupdate" /force`, logonSession{a, rid}, false)
 	g.logoff(target, rt.Add(40*time.Second), a, 3, rid)
 }
 

@@ -265,7 +265,9 @@ func (g *gen) domainController(dc, web, mon *host, admin *account, clock *at, p 
 	ifm := g.step(clock.t, dc, "D09", "T1003.003", "credential-access", "ntdsutil makes an install-from-media copy of ntds.dit in "+p.ifmDir)
 	inner := fmt.Sprintf(`cmd.exe /c mkdir %s & %s`, p.ifmDir, p.ntdsutil)
 	g.spawn(clock.t, cmd, s32+`wbem\WMIC.exe`, `wmic  process call create "`+strings.ReplaceAll(inner, `"`, `\"`)+`"`, nil, wmicStep, ifm)
-	wrapper := g.spawn(clock.t.Add(600*time.Millisecond), dc.wmi, s32+"cmd.exe", inner, admin, wmicStep, ifm)
+	// Local WMI, too, runs the command in the caller's logon: here the
+	// remote desktop session.
+	wrapper := g.spawnIn(clock.t.Add(600*time.Millisecond), dc.wmi, s32+"cmd.exe", inner, logonSession{admin, id}, true, wmicStep, ifm)
 	nu := g.spawn(clock.t.Add(700*time.Millisecond), wrapper, s32+"ntdsutil.exe", p.ntdsutil, nil, ifm)
 	esent := g.step(clock.t, dc, "D10", "T1003.003", "credential-access", "ESENT records the copy of the directory database")
 	layout := g.step(clock.t, dc, "D11", "T1003.003", "credential-access", "The install-from-media files are written")
@@ -348,7 +350,8 @@ func (g *gen) loopbackSession(mon, dc, fs, ws, web *host, admin *account, clock 
 	g.setService(rid, svcRPC, "wmi")
 	wmiHost := &proc{host: ws, pid: 3100, guid: g.guid(), image: s32 + `wbem\WmiPrvSE.exe`, cmd: `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`,
 		user: g.network, logonID: 0x3e4, integrity: "System"}
-	sw := g.spawn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", loop, admin, sweep)
+	wmiLogon := logonSession{admin, rid} // every WMI command of this connection runs in its logon
+	sw := g.spawnIn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", loop, wmiLogon, true, sweep)
 	for i, n := 1, 15+g.rng.IntN(10); i <= n; i++ {
 		pt := clock.t.Add(time.Second + time.Duration(i)*1100*time.Millisecond)
 		g.spawn(pt, sw, s32+"PING.EXE", fmt.Sprintf("ping  -n 1 -w 100 10.0.2.%d", i), nil, sweep)
@@ -357,7 +360,7 @@ func (g *gen) loopbackSession(mon, dc, fs, ws, web *host, admin *account, clock 
 	listing := g.step(clock.next(3*time.Minute, 3*time.Minute), ws, "D27", "T1083", "discovery", "The file server's shares listed recursively into a file")
 	dir := `cmd.exe /C dir /S \\FS01\Shares >> C:\Users\Public\Documents\fs.txt`
 	g.spawn(clock.t, cmd, s32+`wbem\WMIC.exe`, `wmic  /node:`+ws.name+` process call create "`+dir+`"`, nil, wmi)
-	g.spawn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", dir, admin, listing)
+	g.spawnIn(clock.t.Add(600*time.Millisecond), wmiHost, s32+"cmd.exe", dir, wmiLogon, true, listing)
 	fid := g.logonID()
 	g.logon(fs, clock.t.Add(900*time.Millisecond), admin, 3, ws.ip, fid, valid)
 	g.setService(fid, svcSMB, "listing")
@@ -388,7 +391,10 @@ func (g *gen) fileServer(fs, web *host, admin *account, clock *at) {
 	s32 := `C:\Windows\System32\`
 	out := fmt.Sprintf(`\\127.0.0.1\ADMIN$\__%d.%d`, clock.t.Unix(), g.rng.IntN(99))
 	run := func(command string, steps ...*Step) *proc {
-		return g.spawn(clock.next(10*time.Second, 30*time.Second), wmiHost, s32+"cmd.exe", "cmd.exe /Q /c "+command+" 1> "+out+" 2>&1", admin, append([]*Step{wmiexec}, steps...)...)
+		// wmiexec keeps one DCOM connection for all its commands: each
+		// runs in the network logon it opened.
+		return g.spawnIn(clock.next(10*time.Second, 30*time.Second), wmiHost, s32+"cmd.exe", "cmd.exe /Q /c "+command+" 1> "+out+" 2>&1",
+			logonSession{admin, id}, true, append([]*Step{wmiexec}, steps...)...)
 	}
 	run(`cd \`)
 	hives := g.step(clock.t, fs, "D13", "T1003.002", "credential-access", "The SAM, SYSTEM and SECURITY hives saved with reg save")

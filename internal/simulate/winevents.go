@@ -248,10 +248,41 @@ func sysmon(t time.Time, id uint16, version uint8, data ...evtx.Data) evtx.Event
 	}
 }
 
+// logonSession is a logon of an account: the session a process runs in.
+type logonSession struct {
+	user *account
+	id   uint64
+}
+
 // spawn starts a process: Sysmon event 1 where Sysmon runs, Security 4688
 // where process creation is audited. The child runs as its parent's user
-// unless as is given.
+// unless as is given, in a new logon of that account (a service's child,
+// a task run with stored credentials). A command a caller runs through
+// WMI, WinRM or PsExec belongs to a logon that already exists: see spawnIn.
 func (g *gen) spawn(t time.Time, parent *proc, image, cmd string, as *account, steps ...*Step) *proc {
+	var in *logonSession
+	if as != nil && as != parent.user {
+		in = &logonSession{user: as} // id 0: create opens the logon
+	}
+	return g.create(t, parent, image, cmd, in, false, steps...)
+}
+
+// spawnIn starts a process in the logon session in, which its caller
+// opened: WMI, WinRM and PsExec run a remote command in the network logon
+// (4624 type 3) the caller's connection made, and local WMI in the
+// caller's own logon, so the process events must name that logon's id, the
+// same for every command of the session, for a reader to tie them to where
+// the caller came from. impersonating says that the parent creates the
+// process while impersonating the caller, as WmiPrvSE.exe does: 4688 then
+// names the caller as its creator (Subject) too. PsExec's service creates
+// it with the caller's token but as itself.
+func (g *gen) spawnIn(t time.Time, parent *proc, image, cmd string, in logonSession, impersonating bool, steps ...*Step) *proc {
+	return g.create(t, parent, image, cmd, &in, impersonating, steps...)
+}
+
+// create writes the events of a new process, which runs in the logon in
+// (a new one when its id is 0), or in its parent's when in is nil.
+func (g *gen) create(t time.Time, parent *proc, image, cmd string, in *logonSession, impersonating bool, steps ...*Step) *proc {
 	h := parent.host
 	h.nextPID += 4 * uint32(1+g.rng.IntN(40))
 	if h.nextPID > 60000 {
@@ -259,18 +290,25 @@ func (g *gen) spawn(t time.Time, parent *proc, image, cmd string, as *account, s
 	}
 	p := &proc{host: h, pid: h.nextPID, guid: g.guid(), image: image, cmd: cmd, user: parent.user,
 		logonID: parent.logonID, integrity: parent.integrity, session: parent.session}
-	if as != nil && as != parent.user {
-		// A process started for another account (a service's child, a
-		// WMI call from another host) runs in a logon of that account.
-		p.user, p.logonID = as, g.logonID()
+	if in != nil {
+		// The id of a new logon is drawn even when the logon is known,
+		// so that the rest of a seed's scenario stays what it was.
+		p.user, p.logonID = in.user, g.logonID()
+		if in.id != 0 {
+			p.logonID = in.id
+		}
 		switch {
-		case as == g.system:
+		case in.user == g.system:
 			p.integrity, p.logonID = "System", 0x3e7
-		case as.admin:
+		case in.user.admin:
 			p.integrity = "High"
 		default:
 			p.integrity = "Medium"
 		}
+	}
+	creator, creatorID := parent.user, parent.logonID
+	if impersonating {
+		creator, creatorID = p.user, p.logonID
 	}
 	cwd := `C:\Windows\system32\`
 	if p.user != g.system && p.user != g.network && p.user != g.local && parent.image == `C:\Windows\explorer.exe` {
@@ -300,7 +338,7 @@ func (g *gen) spawn(t time.Time, parent *proc, image, cmd string, as *account, s
 		case "System":
 			label = "S-1-16-16384"
 		}
-		ev := security(t, 4688, 13312, append(subject(parent.user, parent.logonID),
+		ev := security(t, 4688, 13312, append(subject(creator, creatorID),
 			evtx.Data{Name: "NewProcessId", Value: evtx.Hex64(uint64(p.pid))}, evtx.Data{Name: "NewProcessName", Value: image},
 			evtx.Data{Name: "TokenElevationType", Value: "%%1936"}, evtx.Data{Name: "ProcessId", Value: evtx.Hex64(uint64(parent.pid))},
 			evtx.Data{Name: "CommandLine", Value: cmd}, evtx.Data{Name: "TargetUserSid", Value: evtx.SID(p.user.sid)},
