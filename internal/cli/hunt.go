@@ -77,6 +77,10 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", 0, "number of parallel workers (default: one per CPU)")
 	mappings := fs.String("mappings", "", "logsource mapping `FILE` that adds to or overrides the built-in one")
 	placeholders := fs.String("placeholders", "", "`FILE` of values for rule placeholders (the expand modifier)")
+	var lim sigma.Limits
+	fs.IntVar(&lim.MaxKeys, "correlation-keys", sigma.DefaultLimits().MaxKeys, "correlation rules: the group keys one rule follows at most (the rest are dropped and reported)")
+	fs.IntVar(&lim.MaxValues, "correlation-values", sigma.DefaultLimits().MaxValues, "correlation rules: the matches one group key keeps at most")
+	fs.IntVar(&lim.MaxRecords, "correlation-matches", sigma.DefaultLimits().MaxRecords, "correlation rules: the matches one rule keeps at most over all its keys")
 	quiet := fs.Bool("quiet", false, "no progress display and no messages but errors")
 	var an huntAnalytics
 	an.addFlags(fs)
@@ -106,6 +110,10 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 		return usageError("--until: "+err.Error(), "breakwater hunt --until 2024-02-07 logs/")
 	}
 	opt.Filter.Hosts = hosts
+	if lim.MaxKeys < 1 || lim.MaxValues < 1 || lim.MaxRecords < 1 {
+		return usageError("--correlation-keys, --correlation-values and --correlation-matches must be at least 1",
+			"breakwater hunt --correlation-keys 200000 logs/")
+	}
 	if *workers < 0 {
 		return usageError("--workers must be 0 or more", "breakwater hunt --workers 2 logs/")
 	}
@@ -145,7 +153,7 @@ func (c *huntCommand) Run(ctx context.Context, args []string) error {
 	opt.Stdin = c.m.Stdin
 	opt.Workers = *workers
 	if loaded.Set.Len() > 0 {
-		opt.Detectors = []detect.Detector{loaded.Detector(sigma.Limits{})}
+		opt.Detectors = []detect.Detector{loaded.Detector(lim)}
 	}
 	opt.Settings = settings(rulePaths, !*noBuiltin, *minLevel, *since, *until, hosts)
 	for _, f := range filterPaths {

@@ -150,3 +150,23 @@ func TestRulesExplain(t *testing.T) {
 		t.Errorf("explain output:\n%s", out)
 	}
 }
+
+// TestHuntCorrelationLimits: the caps of correlation state are the user's
+// to set, and a cap that is hit is reported in the summary.
+func TestHuntCorrelationLimits(t *testing.T) {
+	spray := filepath.Join("..", "..", "..", "shared", "datasets", "deepbluecli", "password-spray.evtx")
+	sigmaRules(t, "rules") // the datasets are there, or the test skips (fails under CI)
+	rule := filepath.Join("..", "hunt", "testdata", "correlation", "password_spray.yml")
+	out, errOut, code := run(t, nil, "hunt", "--no-builtin", "--analytics", "none", "--rules", rule,
+		"--correlation-values", "100", "--format", "table", spray)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "more than 100 matches") {
+		t.Errorf("the cap is not reported:\n%s", out)
+	}
+	_, errOut, code = run(t, nil, "hunt", "--correlation-keys", "0", spray)
+	if code != 2 || !strings.Contains(errOut, "at least 1") {
+		t.Errorf("--correlation-keys 0: exit %d, %s", code, errOut)
+	}
+}
