@@ -170,3 +170,24 @@ func TestHuntCorrelationLimits(t *testing.T) {
 		t.Errorf("--correlation-keys 0: exit %d, %s", code, errOut)
 	}
 }
+
+// TestRulesExplainCorrelation: explaining a correlation rule shows what it
+// measured for the group that fired, and the events behind it.
+func TestRulesExplainCorrelation(t *testing.T) {
+	sigmaRules(t, "rules")
+	spray := filepath.Join("..", "..", "..", "shared", "datasets", "deepbluecli", "password-spray.evtx")
+	rule := filepath.Join("..", "hunt", "testdata", "correlation", "password_spray.yml")
+	out, errOut, code := run(t, nil, "rules", "explain", "--matches", "--rule", rule, spray)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"correlations: 1",
+		"+ Password spray from one address: 41 distinct TargetUserName >= 10 within 5m, grouped by IpAddress=172.16.144.128",
+		"... 280 events in all",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}

@@ -5,13 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/breakwater/breakwater/internal/detect"
+	"github.com/breakwater/breakwater/internal/finding"
 	"github.com/breakwater/breakwater/internal/hunt"
 	"github.com/breakwater/breakwater/internal/report"
 	"github.com/breakwater/breakwater/internal/rules"
 	"github.com/breakwater/breakwater/internal/source"
+	"github.com/breakwater/breakwater/sigma"
 )
 
 const rulesUsage = `
@@ -178,8 +182,50 @@ func (c *rulesCommand) explain(ctx context.Context, args []string) error {
 		}
 		return nil
 	})
+	if err == nil && rules.Correlations != nil && rules.Correlations.Len() > 0 {
+		err = c.explainCorrelations(ctx, w, rules, paths)
+	}
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// explainCorrelations runs the correlation rules of a file over the logs,
+// as a hunt would, and shows for each correlation what it measured for
+// every group and window that fired, and the events behind it; the
+// per-event explanations above show which events its rules matched.
+func (c *rulesCommand) explainCorrelations(ctx context.Context, w io.Writer, rules *hunt.Rules, paths []string) error {
+	rep, err := hunt.Run(ctx, hunt.Options{Paths: paths, Stdin: c.m.Stdin, Workers: 1, MinLevel: finding.Informational,
+		Detectors: []detect.Detector{rules.Detector(sigma.Limits{})}})
+	if err != nil {
+		return err
+	}
+	cs := rules.Correlations
+	fmt.Fprintf(w, "correlations: %d\n", cs.Len())
+	fired := map[string]int{}
+	for _, f := range rep.Findings {
+		if f.Kind != finding.KindCorrelation {
+			continue
+		}
+		fired[f.RuleID]++
+		fmt.Fprintf(w, "  + %s: %s\n", report.Visible(f.Rule), report.Visible(f.Explain.Text))
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "      %s record %d, %s event %d, %s\n", report.Visible(e.File), e.RecordID,
+				report.Visible(e.Channel), e.EventID, e.Time.UTC().Format(time.RFC3339))
+		}
+		if f.EvidenceTotal > len(f.Evidence) {
+			fmt.Fprintf(w, "      ... %d events in all\n", f.EvidenceTotal)
+		}
+	}
+	for i := 0; i < cs.Len(); i++ {
+		corr := cs.Correlation(i)
+		if fired[corr.Ident()] == 0 {
+			fmt.Fprintf(w, "  - %s: its condition was not met by any group of events in these logs\n", report.Visible(corr.Title))
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "  note: %s\n", report.Visible(n))
+	}
+	return nil
 }
