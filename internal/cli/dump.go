@@ -81,7 +81,8 @@ func (c *dumpCommand) Run(ctx context.Context, args []string) error {
 	// rendering.
 	var pool sync.Pool
 	r := source.Reader{
-		Workers: *workers,
+		Workers:   *workers,
+		Transient: true, // each batch is rendered in Process and forgotten
 		Process: func(_ int, b *source.Batch) {
 			var buf []byte
 			if p, ok := pool.Get().(*[]byte); ok {

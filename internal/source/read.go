@@ -66,6 +66,12 @@ type Reader struct {
 	// Zero means the defaults.
 	BatchSize    int
 	ChunksPerJob int
+	// Transient says that no event outlives Process: the events of one
+	// EVTX chunk may then share their storage, which saves two allocations
+	// per record (dump renders each batch and forgets it). A reader whose
+	// events are kept, even a single value of them, must leave it unset:
+	// one kept value would keep its whole chunk.
+	Transient bool
 }
 
 // job is a unit of work: all or part of one input. Its batches go to out in
@@ -87,7 +93,15 @@ type worker struct {
 	buf    []byte
 	fields []evtx.Field
 	r      *Reader
+	// For Transient readers: the values and field positions of all the
+	// records of the current chunk, and where each record's start.
+	chunkVals   []byte
+	chunkFields []evtx.Field
+	recStarts   []recStart
 }
+
+// recStart is where one record's values and fields start in a chunk's.
+type recStart struct{ val, field int }
 
 // Read reads the inputs and calls emit for each batch, on the caller's
 // goroutine, in order: inputs in the order given, batches of an input in
@@ -251,6 +265,9 @@ func (r *Reader) evtxFileJobs(ctx context.Context, in *Input, newJob func(func(*
 					continue
 				}
 				w.parseChunk(in, ef.Header, i, data, batch)
+				if w.r.Transient {
+					w.transientEvents(batch.Events)
+				}
 			}
 			if last && ef.Missing() > 0 {
 				batch.Damage = append(batch.Damage, Damage{Input: in.Name, Offset: st.Size(),
@@ -317,9 +334,44 @@ func (w *worker) parseChunk(in *Input, h evtx.FileHeader, i int, data []byte, b 
 		}
 		b.Events = append(b.Events, event.Event{})
 		ev := &b.Events[len(b.Events)-1]
-		evtxEvent(ev, w.buf, w.fields)
 		ev.Source = event.Source{File: in.Name, Format: event.FormatEVTX, Offset: rec.Offset}
+		if w.r.Transient {
+			w.recStarts = append(w.recStarts, recStart{len(w.chunkVals), len(w.chunkFields)})
+			base := len(w.chunkVals)
+			w.chunkVals = append(w.chunkVals, w.buf...)
+			for _, f := range w.fields {
+				f.Start += base
+				f.End += base
+				w.chunkFields = append(w.chunkFields, f)
+			}
+			continue
+		}
+		evtxEvent(ev, w.buf, w.fields)
 	}
+}
+
+// transientEvents builds the events of one chunk from the values and
+// fields gathered by parseChunk: one string and one slice for the chunk.
+func (w *worker) transientEvents(events []event.Event) {
+	if len(w.recStarts) == 0 {
+		return
+	}
+	all := string(w.chunkVals)
+	slab := make([]event.Field, len(w.chunkFields))
+	for i, f := range w.chunkFields {
+		slab[i] = event.Field{Name: f.Name, Value: canonical(all[f.Start:f.End])}
+	}
+	first := len(events) - len(w.recStarts)
+	for i, st := range w.recStarts {
+		end := len(slab)
+		if i+1 < len(w.recStarts) {
+			end = w.recStarts[i+1].field
+		}
+		ev := &events[first+i]
+		ev.Fields = slab[st.field:end:end]
+		ev.Normalize()
+	}
+	w.chunkVals, w.chunkFields, w.recStarts = w.chunkVals[:0], w.chunkFields[:0], w.recStarts[:0]
 }
 
 // evtxEvent builds an event from a flattened record: one string holds all
@@ -328,17 +380,21 @@ func evtxEvent(ev *event.Event, buf []byte, fields []evtx.Field) {
 	all := string(buf)
 	ev.Fields = make([]event.Field, len(fields))
 	for i, f := range fields {
-		v := all[f.Start:f.End]
-		if len(v) == 36 || len(v) == 38 {
-			// Windows writes some GUIDs as text in lower case; exports differ
-			// again. GUIDs are compared in one canonical form.
-			if g, ok := event.CanonicalGUID(v); ok && g != v {
-				v = g
-			}
-		}
-		ev.Fields[i] = event.Field{Name: f.Name, Value: v}
+		ev.Fields[i] = event.Field{Name: f.Name, Value: canonical(all[f.Start:f.End])}
 	}
 	ev.Normalize()
+}
+
+// canonical returns a value as every reader renders it: Windows writes
+// some GUIDs as text in lower case, and exports differ again, so GUIDs are
+// compared in one canonical form.
+func canonical(v string) string {
+	if len(v) == 36 || len(v) == 38 {
+		if g, ok := event.CanonicalGUID(v); ok && g != v {
+			return g
+		}
+	}
+	return v
 }
 
 func evtxDamage(in *Input, err error) Damage {

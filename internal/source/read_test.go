@@ -356,3 +356,44 @@ func TestDatasetsRead(t *testing.T) {
 	}
 	t.Logf("%d inputs, %d events", len(d.Inputs), events)
 }
+
+// TestTransientSameEvents: a Transient reader, whose events share storage
+// per chunk, gives exactly the events of an ordinary one, damaged files
+// included.
+func TestTransientSameEvents(t *testing.T) {
+	paths := []string{filepath.Join("..", "..", "testdata", "volt-typhoon"), datasets(t, "evtx-parser")}
+	found, err := Discover(paths, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(transient bool) []byte {
+		var out []byte
+		r := Reader{Workers: 2, Transient: transient, Process: func(_ int, b *Batch) {
+			var buf []byte
+			for i := range b.Events {
+				buf = b.Events[i].AppendJSON(buf)
+				buf = append(buf, '\n')
+			}
+			for _, d := range b.Damage {
+				buf = append(buf, d.String()...)
+				buf = append(buf, '\n')
+			}
+			b.Value = buf
+		}}
+		err := r.Read(context.Background(), found.Inputs, func(b *Batch) error {
+			out = append(out, b.Value.([]byte)...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	plain, shared := read(false), read(true)
+	if len(plain) < 1<<20 {
+		t.Fatalf("only %d bytes of events", len(plain))
+	}
+	if !bytes.Equal(plain, shared) {
+		t.Error("a Transient reader gives other events than an ordinary one")
+	}
+}
