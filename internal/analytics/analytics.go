@@ -362,23 +362,23 @@ func (w *worker) Observe(ev *event.Event, emit func(*finding.Finding)) {
 		}
 	case 4624:
 		if ev.Channel == "Security" {
-			if on.rdp {
-				w.rdpLogon(ev, emit)
+			if !on.rdp && !on.seenLogon && !on.seenRemote {
+				break
 			}
-			if on.seenLogon || on.seenRemote {
-				if l, ok := readLogon(ev); ok {
-					if on.seenLogon {
-						st.seen.logon(ev, &l)
-					}
-					if on.seenRemote {
-						st.remote.logon(ev, &l)
-					}
-				}
+			l := readLogon(ev)
+			if on.rdp && l.typ == "10" && isLoopback(l.ip) {
+				w.rdpLoopback(ev, l.ip, "IpAddress", l.user, emit)
+			}
+			if l.person && on.seenLogon {
+				st.seen.logon(ev, &l)
+			}
+			if l.person && on.seenRemote {
+				st.remote.logon(ev, &l)
 			}
 		}
 	case 1149:
 		if on.rdp && ev.Channel == channelRCM {
-			w.rdpLogon(ev, emit)
+			w.rdpAuth(ev, emit)
 		}
 	case 1102:
 		if on.cleared && ev.Channel == "Security" {

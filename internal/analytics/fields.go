@@ -67,23 +67,25 @@ func readProcess(ev *event.Event) processInfo {
 	return p
 }
 
-// logonInfo is what the analytics read of a successful logon (4624) of a
-// person's account.
+// logonInfo is what the analytics read of a successful logon (4624).
 type logonInfo struct {
 	typ  string // LogonType
 	user string // DOMAIN\name
+	ip   string // IpAddress as written
 	// src is where the logon came from: the address, or the workstation
 	// name when the address is missing or loopback; "" when neither is
 	// known.
 	src     string
 	logonID string
+	// person is false for the logons of machine and service accounts,
+	// which no analytic of people's logons follows.
+	person bool
 }
 
-// readLogon reads a 4624. It reports false for the logons of machine and
-// service accounts, which no analytic of people's logons follows.
-func readLogon(ev *event.Event) (logonInfo, bool) {
+// readLogon reads a 4624, once for every analytic that follows logons.
+func readLogon(ev *event.Event) logonInfo {
 	var l logonInfo
-	var name, dom, ip, ws string
+	var name, dom, ws string
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
 		switch f.Name {
@@ -94,26 +96,24 @@ func readLogon(ev *event.Event) (logonInfo, bool) {
 		case "TargetDomainName":
 			dom = f.Value
 		case "IpAddress":
-			ip = f.Value
+			l.ip = f.Value
 		case "WorkstationName":
 			ws = f.Value
 		case "TargetLogonId":
 			l.logonID = f.Value
 		}
 	}
-	if emptyValue(name) || strings.HasSuffix(name, "$") || serviceAccount(name) {
-		return l, false
+	l.user = name
+	if !emptyValue(dom) {
+		l.user = dom + `\` + name
 	}
-	l.src = strings.TrimPrefix(ip, "::ffff:")
+	l.person = !emptyValue(name) && !strings.HasSuffix(name, "$") && !serviceAccount(name)
+	l.src = strings.TrimPrefix(l.ip, "::ffff:")
 	if emptyValue(l.src) || isLoopback(l.src) {
 		l.src = ws
 	}
 	if emptyValue(l.src) {
 		l.src = ""
 	}
-	l.user = name
-	if !emptyValue(dom) {
-		l.user = dom + `\` + name
-	}
-	return l, true
+	return l
 }

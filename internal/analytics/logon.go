@@ -454,57 +454,36 @@ func subjectOf(fs []event.Field) string {
 	return dom + `\` + name
 }
 
-// rdpLogon reports a remote interactive logon from the loopback address:
-// D29, RDP arriving through a local port forward (netsh portproxy, FRP,
-// an SSH tunnel).
-func (w *worker) rdpLogon(ev *event.Event, emit func(*finding.Finding)) {
-	var addr, addrField, user string
-	switch ev.EventID {
-	case 4624:
-		var typ, ip, name, dom string
-		for i := range ev.Fields {
-			f := &ev.Fields[i]
-			switch f.Name {
-			case "LogonType":
-				typ = f.Value
-			case "IpAddress":
-				ip = f.Value
-			case "TargetUserName":
-				name = f.Value
-			case "TargetDomainName":
-				dom = f.Value
-			}
+// rdpAuth reads an RDP authentication (1149 of the remote connection
+// manager), which names the client's address in Param3.
+func (w *worker) rdpAuth(ev *event.Event, emit func(*finding.Finding)) {
+	var ip, name, dom string
+	for i := range ev.Fields {
+		f := &ev.Fields[i]
+		switch f.Name {
+		case "Param1":
+			name = f.Value
+		case "Param2":
+			dom = f.Value
+		case "Param3":
+			ip = f.Value
 		}
-		if typ != "10" || !isLoopback(ip) {
-			return
-		}
-		addr, addrField, user = ip, "IpAddress", name
-		if !emptyValue(dom) {
-			user = dom + `\` + name
-		}
-	case 1149:
-		var ip, name, dom string
-		for i := range ev.Fields {
-			f := &ev.Fields[i]
-			switch f.Name {
-			case "Param1":
-				name = f.Value
-			case "Param2":
-				dom = f.Value
-			case "Param3":
-				ip = f.Value
-			}
-		}
-		if !isLoopback(ip) {
-			return
-		}
-		addr, addrField, user = ip, "Param3", name
-		if !emptyValue(dom) {
-			user = dom + `\` + name
-		}
-	default:
+	}
+	if !isLoopback(ip) {
 		return
 	}
+	user := name
+	if !emptyValue(dom) {
+		user = dom + `\` + name
+	}
+	w.rdpLoopback(ev, ip, "Param3", user, emit)
+}
+
+// rdpLoopback reports a remote interactive logon from the loopback
+// address: D29, RDP arriving through a local port forward (netsh
+// portproxy, FRP, an SSH tunnel). addrField names the event's field that
+// holds the address.
+func (w *worker) rdpLoopback(ev *event.Event, addr, addrField, user string, emit func(*finding.Finding)) {
 	r := &reporter{d: w.d, emit: emit}
 	f := r.finding(RDPLoopback, finding.EventKey(ev))
 	f.Time, f.Host, f.User = ev.Time, ev.Computer, user
