@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/breakwater/breakwater/internal/finding"
 )
@@ -244,17 +245,17 @@ func (s *saver) insertFinding(stmt *sql.Stmt, f *finding.Finding) error {
 	return nil
 }
 
-// mergeFinding adds to a finding the case holds the evidence events of f
-// it lacks, as finding.Merge does in a hunt that reads two copies of a log,
-// so that a case built in two hunts holds what one hunt over both would.
+// mergeFinding merges f into a finding the case holds, with finding.Merge,
+// as a hunt that read both copies of a log would, so that a case built in
+// two hunts holds what one hunt over both would.
 func (s *saver) mergeFinding(ev *sql.Stmt, f *finding.Finding, total int) error {
 	have, err := loadEvidence(s.tx, f.ID)
 	if err != nil {
 		return err
 	}
-	merged := finding.Finding{Evidence: have}
+	merged := finding.Finding{Evidence: slices.Clone(have), EvidenceTotal: total}
 	merged.Merge(f)
-	if len(merged.Evidence) > len(have) {
+	if !slices.EqualFunc(merged.Evidence, have, sameEvidence) {
 		if _, err := s.tx.Exec(`DELETE FROM evidence WHERE finding = ?`, f.ID); err != nil {
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
@@ -262,12 +263,19 @@ func (s *saver) mergeFinding(ev *sql.Stmt, f *finding.Finding, total int) error 
 			return err
 		}
 	}
-	if f.EvidenceTotal > total {
-		if _, err := s.tx.Exec(`UPDATE findings SET evidence_total = ? WHERE id = ?`, f.EvidenceTotal, f.ID); err != nil {
+	if merged.EvidenceTotal != total {
+		if _, err := s.tx.Exec(`UPDATE findings SET evidence_total = ? WHERE id = ?`, merged.EvidenceTotal, f.ID); err != nil {
 			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
 	}
 	return nil
+}
+
+// sameEvidence reports whether two evidence entries name the same place
+// and carry the same fields.
+func sameEvidence(a, b finding.Evidence) bool {
+	return a.File == b.File && a.Offset == b.Offset && a.Line == b.Line &&
+		slices.Equal(a.Fields, b.Fields)
 }
 
 func insertEvidence(stmt *sql.Stmt, id string, evidence []finding.Evidence) error {

@@ -183,9 +183,25 @@ func Less(a, b *Finding) bool {
 	return a.ID < b.ID
 }
 
-// Merge adds the evidence of o, a finding with the same id made from
-// another copy of the same events, to f.
+// MaxCopies bounds the evidence a finding lists once findings are merged:
+// a folder may hold the same log many times over, and memory must not grow
+// with that. EvidenceTotal still counts every entry.
+const MaxCopies = 16
+
+// Merge adds to f what o, a finding with the same id made from another
+// copy of the same events (the same log in two folders, or a case saved
+// twice), brings: its evidence entries that f lacks, and its explanation
+// when f has none (a detector may explain only one of the copies). The
+// result does not depend on the order findings are merged in: evidence is
+// kept in report order, capped at MaxCopies with the total counted, and of
+// the entries that are copies of one event only the first keeps the
+// event's fields.
 func (f *Finding) Merge(o *Finding) {
+	if f.Explain.Condition == "" && f.Explain.Text == "" && (o.Explain.Condition != "" || o.Explain.Text != "") {
+		f.Explain, f.Summary = o.Explain, o.Summary
+	}
+	total := max(f.EvidenceTotal, len(f.Evidence))
+	n := len(f.Evidence)
 	for _, e := range o.Evidence {
 		dup := false
 		for _, have := range f.Evidence {
@@ -198,6 +214,11 @@ func (f *Finding) Merge(o *Finding) {
 			f.Evidence = append(f.Evidence, e)
 		}
 	}
+	added := len(f.Evidence) - n
+	if added == 0 {
+		return
+	}
+	total += added
 	sort.SliceStable(f.Evidence, func(i, j int) bool {
 		a, b := f.Evidence[i], f.Evidence[j]
 		if !a.Time.Equal(b.Time) {
@@ -208,4 +229,50 @@ func (f *Finding) Merge(o *Finding) {
 		}
 		return a.Offset < b.Offset
 	})
+	shareFields(f.Evidence)
+	if len(f.Evidence) > MaxCopies {
+		f.Evidence = f.Evidence[:MaxCopies:MaxCopies]
+		shareFields(f.Evidence)
+	}
+	if total > len(f.Evidence) {
+		f.EvidenceTotal = total
+	}
+}
+
+// shareFields leaves the fields of each event on the first of its copies
+// only: copies of one record (same record number, channel, event id and
+// time) carry the same fields, and repeating them costs memory and output
+// for nothing.
+func shareFields(evs []Evidence) {
+	type copyKey struct {
+		record  uint64
+		channel string
+		id      int
+		time    int64
+	}
+	key := func(e *Evidence) copyKey { return copyKey{e.RecordID, e.Channel, e.EventID, e.Time.UnixNano()} }
+	fields := make(map[copyKey][]event.Field, len(evs))
+	for i := range evs {
+		if e := &evs[i]; e.RecordID != 0 && len(e.Fields) > 0 {
+			if _, ok := fields[key(e)]; !ok {
+				fields[key(e)] = e.Fields
+			}
+		}
+	}
+	first := make(map[copyKey]bool, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		if e.RecordID == 0 {
+			continue // without a record number, copies cannot be told
+		}
+		k := key(e)
+		if first[k] {
+			e.Fields = nil
+			continue
+		}
+		first[k] = true
+		if len(e.Fields) == 0 {
+			e.Fields = fields[k]
+		}
+	}
 }

@@ -3,6 +3,7 @@ package finding
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -86,5 +87,50 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ParseLevel("severe"); err == nil {
 		t.Error("no error for an unknown level")
+	}
+}
+
+// TestMergeCopies: many copies of one event merge into at most MaxCopies
+// entries with the total counted, the fields kept once, and the same result
+// whatever the order the copies arrive in.
+func TestMergeCopies(t *testing.T) {
+	copyOf := func(i int) *Finding {
+		f := sample()
+		f.Evidence[0].File = fmt.Sprintf("copy%02d/Security.evtx", i)
+		return f
+	}
+	merged := func(order []int) *Finding {
+		f := copyOf(order[0])
+		for _, i := range order[1:] {
+			f.Merge(copyOf(i))
+		}
+		return f
+	}
+	var up, down []int
+	for i := 0; i < 20; i++ {
+		up = append(up, i)
+		down = append(down, 19-i)
+	}
+	a, b := merged(up), merged(down)
+	if string(a.AppendJSON(nil)) != string(b.AppendJSON(nil)) {
+		t.Error("the merge order changes the finding")
+	}
+	if len(a.Evidence) != MaxCopies || a.EvidenceTotal != 20 {
+		t.Errorf("%d entries, total %d; want %d and 20", len(a.Evidence), a.EvidenceTotal, MaxCopies)
+	}
+	if a.Evidence[0].File != "copy00/Security.evtx" || len(a.Evidence[0].Fields) != 3 {
+		t.Errorf("first entry %s with %d fields", a.Evidence[0].File, len(a.Evidence[0].Fields))
+	}
+	for _, e := range a.Evidence[1:] {
+		if e.Fields != nil {
+			t.Fatalf("%s repeats the fields of its copy", e.File)
+		}
+	}
+	// An unexplained copy takes the explanation of an explained one.
+	bare := copyOf(30)
+	bare.Explain, bare.Summary = Explanation{}, ""
+	bare.Merge(copyOf(31))
+	if bare.Explain.Condition != "selection" || bare.Summary == "" {
+		t.Error("the explanation of the explained copy was not taken")
 	}
 }

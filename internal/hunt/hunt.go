@@ -203,7 +203,7 @@ func (c *collector) add(f *finding.Finding) {
 		return
 	}
 	if have, ok := c.byID[f.ID]; ok {
-		merge(have, f)
+		have.Merge(f)
 		return
 	}
 	if len(c.byID) >= c.max {
@@ -211,46 +211,6 @@ func (c *collector) add(f *finding.Finding) {
 		return
 	}
 	c.byID[f.ID] = f
-}
-
-// maxCopies bounds the evidence a finding lists for copies of one event:
-// a folder may hold the same log many times over, and memory must not grow
-// with that.
-const maxCopies = 16
-
-// merge adds the evidence of f, the same finding from another copy of its
-// events, to have, keeping the first maxCopies in report order and the
-// count of all.
-func merge(have, f *finding.Finding) {
-	total := have.EvidenceTotal
-	if total == 0 {
-		total = len(have.Evidence)
-	}
-	n := len(have.Evidence)
-	if have.Explain.Condition == "" && have.Explain.Text == "" && (f.Explain.Condition != "" || f.Explain.Text != "") {
-		// Only one of the copies was explained (see detect.Sigma).
-		have.Explain, have.Summary = f.Explain, f.Summary
-	}
-	fields := have.Evidence[0].Fields
-	have.Merge(f)
-	total += len(have.Evidence) - n
-	if len(have.Evidence) > maxCopies {
-		have.Evidence = have.Evidence[:maxCopies:maxCopies]
-		have.EvidenceTotal = total
-	} else if have.EvidenceTotal != 0 {
-		have.EvidenceTotal = total
-	}
-	if have.Kind == finding.KindSigma {
-		// Copies of one record carry the same fields (same id: same
-		// host, channel, record number and time to the nanosecond, so
-		// the same format): the first entry keeps them for all.
-		if len(have.Evidence[0].Fields) == 0 {
-			have.Evidence[0].Fields = fields
-		}
-		for i := 1; i < len(have.Evidence); i++ {
-			have.Evidence[i].Fields = nil
-		}
-	}
 }
 
 func (c *collector) sorted() []*finding.Finding {
