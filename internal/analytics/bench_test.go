@@ -3,6 +3,7 @@ package analytics
 import (
 	"bufio"
 	"context"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,10 +19,13 @@ import (
 	"github.com/breakwater/breakwater/internal/source"
 )
 
+// sharedDir is the shared folder beside the repository, from this package.
+const sharedDir = "../../../shared"
+
 // corpusOnce holds the events of the standard benchmark corpus's sources
 // (shared/tools/bench-corpus-sources.txt): real logs of many kinds.
 var corpusOnce = sync.OnceValues(func() ([]event.Event, error) {
-	list, err := os.Open(filepath.Join(datasets, "../tools/bench-corpus-sources.txt"))
+	list, err := os.Open(filepath.Join(sharedDir, "tools", "bench-corpus-sources.txt"))
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +34,7 @@ var corpusOnce = sync.OnceValues(func() ([]event.Event, error) {
 	sc := bufio.NewScanner(list)
 	for sc.Scan() {
 		if l := strings.TrimSpace(sc.Text()); l != "" {
-			paths = append(paths, filepath.Join(datasets, l))
+			paths = append(paths, filepath.Join(sharedDir, "datasets", l))
 		}
 	}
 	found, err := source.Discover(paths, source.Options{})
@@ -50,6 +54,7 @@ var corpusOnce = sync.OnceValues(func() ([]event.Event, error) {
 })
 
 func corpus(b *testing.B) []event.Event {
+	datasets.Path(b) // skips, or fails under CI, without the shared data
 	evs, err := corpusOnce()
 	if err != nil || len(evs) == 0 {
 		if os.Getenv("CI") != "" {
@@ -88,7 +93,7 @@ func BenchmarkAnalytics(b *testing.B) {
 // on the same events.
 func BenchmarkSigmaMatching(b *testing.B) {
 	evs := corpus(b)
-	rules, err := hunt.LoadRules(hunt.RuleOptions{Paths: []string{filepath.Join(datasets, "sigma/rules/windows")}})
+	rules, err := hunt.LoadRules(hunt.RuleOptions{Paths: []string{datasets.Path(b, "sigma", "rules", "windows")}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,8 @@
 package analytics
 
 import (
+	"github.com/breakwater/breakwater/internal/datasets"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,21 +13,11 @@ import (
 	"github.com/breakwater/breakwater/internal/finding"
 )
 
-// datasets is where the shared test data lives, from this package.
-const datasets = "../../../shared/datasets"
-
 // dataset returns the path of a shared dataset file, skipping the test
 // when it is missing, or failing it in CI.
 func dataset(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(datasets, rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("dataset %s missing in CI: %v", p, err)
-		}
-		t.Skipf("dataset %s missing: %v", p, err)
-	}
-	return p
+	return datasets.Path(t, rel)
 }
 
 // logBuilder makes synthetic events with consecutive record ids per

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"io"
 	"os"
 	"path/filepath"
@@ -120,13 +121,7 @@ func TestHuntAnalyticsFlags(t *testing.T) {
 // TestHuntAnalyticsDataset: with the built-in rules off, the analytics
 // still find the password spray.
 func TestHuntAnalyticsDataset(t *testing.T) {
-	p := filepath.Join("../../../shared/datasets/deepbluecli/password-spray.evtx")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("dataset missing in CI: %v", err)
-		}
-		t.Skip(err)
-	}
+	p := datasets.Path(t, "deepbluecli", "password-spray.evtx")
 	out, errOut, code := run(t, nil, "hunt", "--no-builtin", "--format", "jsonl", p)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,9 +19,7 @@ func TestHuntEndToEnd(t *testing.T) {
 		t.Skip("hunts several datasets")
 	}
 	rules := sigmaRules(t, "rules/windows")
-	data := filepath.Dir(filepath.Dir(rules)) // ../shared/datasets/sigma
-	data = filepath.Dir(data)
-	inputs := []string{filepath.Join(data, "evtx-attack"), filepath.Join(data, "deepbluecli"), filepath.Join(data, "otrf")}
+	inputs := []string{datasets.Path(t, "evtx-attack"), datasets.Path(t, "deepbluecli"), datasets.Path(t, "otrf")}
 	reversed := []string{inputs[2], inputs[1], inputs[0]}
 	dir := t.TempDir()
 	caseFile := filepath.Join(dir, "hunt.case")

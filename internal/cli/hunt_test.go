@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,14 +13,7 @@ import (
 // skipping when they are absent, except under CI.
 func sigmaRules(t *testing.T, sub string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "datasets", "sigma", sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("datasets not found at %s (required under CI): %v", dir, err)
-		}
-		t.Skipf("datasets not found: %v", err)
-	}
-	return dir
+	return datasets.Path(t, "sigma", sub)
 }
 
 func TestHuntSampleJSONL(t *testing.T) {
@@ -154,8 +148,7 @@ func TestRulesExplain(t *testing.T) {
 // TestHuntCorrelationLimits: the caps of correlation state are the user's
 // to set, and a cap that is hit is reported in the summary.
 func TestHuntCorrelationLimits(t *testing.T) {
-	spray := filepath.Join("..", "..", "..", "shared", "datasets", "deepbluecli", "password-spray.evtx")
-	sigmaRules(t, "rules") // the datasets are there, or the test skips (fails under CI)
+	spray := datasets.Path(t, "deepbluecli", "password-spray.evtx")
 	rule := filepath.Join("..", "hunt", "testdata", "correlation", "password_spray.yml")
 	out, errOut, code := run(t, nil, "hunt", "--no-builtin", "--analytics", "none", "--rules", rule,
 		"--correlation-values", "100", "--format", "table", spray)
@@ -174,8 +167,7 @@ func TestHuntCorrelationLimits(t *testing.T) {
 // TestRulesExplainCorrelation: explaining a correlation rule shows what it
 // measured for the group that fired, and the events behind it.
 func TestRulesExplainCorrelation(t *testing.T) {
-	sigmaRules(t, "rules")
-	spray := filepath.Join("..", "..", "..", "shared", "datasets", "deepbluecli", "password-spray.evtx")
+	spray := datasets.Path(t, "deepbluecli", "password-spray.evtx")
 	rule := filepath.Join("..", "hunt", "testdata", "correlation", "password_spray.yml")
 	out, errOut, code := run(t, nil, "rules", "explain", "--matches", "--rule", rule, spray)
 	if code != 0 {

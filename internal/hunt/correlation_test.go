@@ -3,6 +3,7 @@ package hunt
 import (
 	"bytes"
 	"context"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,20 +14,6 @@ import (
 	"github.com/breakwater/breakwater/internal/finding"
 	"github.com/breakwater/breakwater/sigma"
 )
-
-// corrData returns a file or folder of ../shared/datasets, skipping the
-// test when the datasets are absent, except under CI, where that fails.
-func corrData(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "datasets", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("datasets not found at %s (required under CI): %v", p, err)
-		}
-		t.Skipf("datasets not found at %s: %v", p, err)
-	}
-	return p
-}
 
 // correlationRules loads the two correlation rules of testdata/correlation
 // and nothing else.
@@ -76,7 +63,7 @@ func TestCorrelationDatasets(t *testing.T) {
 			"3561 events > 100 within 5m, grouped by IpAddress=192.168.198.149"},
 	}
 	for _, tc := range cases {
-		rep := huntWith(t, rules, 2, corrData(t, tc.file))
+		rep := huntWith(t, rules, 2, datasets.Path(t, tc.file))
 		if len(rep.Findings) == 0 {
 			t.Fatalf("%s: no finding", tc.file)
 		}
@@ -100,17 +87,17 @@ func TestCorrelationDatasets(t *testing.T) {
 
 	// Every other log of the datasets.
 	var others []string
-	entries, err := os.ReadDir(corrData(t, "deepbluecli"))
+	entries, err := os.ReadDir(datasets.Path(t, "deepbluecli"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".evtx") && e.Name() != "password-spray.evtx" && e.Name() != "smb-password-guessing-security.evtx" {
-			others = append(others, filepath.Join(corrData(t, "deepbluecli"), e.Name()))
+			others = append(others, filepath.Join(datasets.Path(t, "deepbluecli"), e.Name()))
 		}
 	}
 	for _, d := range []string{"evtx-attack", "otrf", "evtx-parser", "sigma/regression_data", "zeek"} {
-		others = append(others, corrData(t, d))
+		others = append(others, datasets.Path(t, d))
 	}
 	rep := huntWith(t, rules, 2, others...)
 	if EventCount(rep) < 10_000 {
@@ -131,10 +118,10 @@ func TestCorrelationDatasets(t *testing.T) {
 func TestCorrelationOrder(t *testing.T) {
 	rules := correlationRules(t)
 	paths := []string{
-		corrData(t, "deepbluecli/password-spray.evtx"),
-		corrData(t, "deepbluecli/smb-password-guessing-security.evtx"),
-		corrData(t, "deepbluecli/new-user-security.evtx"),
-		corrData(t, "evtx-attack/credential-access"),
+		datasets.Path(t, "deepbluecli/password-spray.evtx"),
+		datasets.Path(t, "deepbluecli/smb-password-guessing-security.evtx"),
+		datasets.Path(t, "deepbluecli/new-user-security.evtx"),
+		datasets.Path(t, "evtx-attack/credential-access"),
 	}
 	want := findingsJSONL(huntWith(t, rules, 1, paths...))
 	if bytes.Count(want, []byte("\n")) != 3 {
@@ -222,7 +209,7 @@ detection:
 	}
 	// The filter silences the rule on the attacker's address: the
 	// guessing log has failed logons from nowhere else.
-	rep := huntWith(t, rules, 2, corrData(t, "deepbluecli/smb-password-guessing-security.evtx"))
+	rep := huntWith(t, rules, 2, datasets.Path(t, "deepbluecli/smb-password-guessing-security.evtx"))
 	if len(rep.Findings) != 0 {
 		t.Errorf("%d findings despite the filter", len(rep.Findings))
 	}
@@ -230,7 +217,7 @@ detection:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := huntWith(t, unfiltered, 2, corrData(t, "deepbluecli/smb-password-guessing-security.evtx")); len(rep.Findings) < 3000 {
+	if rep := huntWith(t, unfiltered, 2, datasets.Path(t, "deepbluecli/smb-password-guessing-security.evtx")); len(rep.Findings) < 3000 {
 		t.Errorf("%d findings without the filter", len(rep.Findings))
 	}
 }
@@ -239,7 +226,7 @@ detection:
 // notes, with the rule and what was not counted.
 func TestCorrelationCapNote(t *testing.T) {
 	rules := correlationRules(t)
-	rep, err := Run(context.Background(), Options{Paths: []string{corrData(t, "deepbluecli/password-spray.evtx")}, Workers: 2,
+	rep, err := Run(context.Background(), Options{Paths: []string{datasets.Path(t, "deepbluecli/password-spray.evtx")}, Workers: 2,
 		Detectors: []detect.Detector{rules.Detector(sigma.Limits{MaxValues: 100})}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,7 @@ var windowsRules struct {
 // sampleRules loads SigmaHQ's Windows rules once per test binary.
 func sampleRules(t *testing.T) *Rules {
 	t.Helper()
-	dir := filepath.Join(datasets(t, "sigma"), "rules", "windows")
+	dir := filepath.Join(datasets.Path(t, "sigma"), "rules", "windows")
 	windowsRules.once.Do(func() {
 		windowsRules.rules, windowsRules.err = LoadRules(RuleOptions{Paths: []string{dir}})
 	})
@@ -46,7 +47,7 @@ func jsonl(r *finding.Report) []byte {
 // the number of workers and the order of the paths.
 func TestDeterministic(t *testing.T) {
 	rules := sampleRules(t)
-	root := datasets(t, "evtx-attack")
+	root := datasets.Path(t, "evtx-attack")
 	paths := []string{
 		filepath.Join(root, "credential-access"), filepath.Join(root, "lateral-movement"),
 		filepath.Join(root, "defense-evasion"), filepath.Join("..", "..", "testdata", "sample"),

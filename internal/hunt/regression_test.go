@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,20 +13,6 @@ import (
 	"github.com/breakwater/breakwater/internal/detect"
 	"github.com/breakwater/breakwater/internal/finding"
 )
-
-// datasets returns a folder of ../shared/datasets, skipping the test when
-// the datasets are absent, except under CI, where that is a failure.
-func datasets(t testing.TB, sub string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "datasets", sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("datasets not found at %s (required under CI): %v", dir, err)
-		}
-		t.Skipf("datasets not found at %s: %v", dir, err)
-	}
-	return dir
-}
 
 type regressionRow struct {
 	ruleID, evtx, json string
@@ -63,7 +50,7 @@ func TestSigmaHQRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads all SigmaHQ rules")
 	}
-	root := datasets(t, "sigma")
+	root := datasets.Path(t, "sigma")
 	rows := regressionManifest(t, root)
 	rules, err := LoadRules(RuleOptions{Paths: []string{
 		filepath.Join(root, "rules"), filepath.Join(root, "rules-threat-hunting"), filepath.Join(root, "rules-emerging-threats"),

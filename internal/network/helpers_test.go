@@ -2,8 +2,7 @@ package network
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"sync"
 	"testing"
 
@@ -12,21 +11,11 @@ import (
 	"github.com/breakwater/breakwater/internal/source"
 )
 
-// datasets is where the shared test data lives, from this package.
-const datasets = "../../../shared/datasets"
-
 // dataset returns the path of a shared dataset, skipping the test when it
 // is missing, or failing it in CI.
 func dataset(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(datasets, rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("dataset %s missing in CI: %v", p, err)
-		}
-		t.Skipf("dataset %s missing: %v", p, err)
-	}
-	return p
+	return datasets.Path(t, rel)
 }
 
 // newDetector returns a detector with the default settings, changed by

@@ -2,7 +2,7 @@ package rules_test
 
 import (
 	"context"
-	"os"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"path/filepath"
 	"testing"
 
@@ -10,21 +10,6 @@ import (
 	"github.com/breakwater/breakwater/internal/source"
 	"github.com/breakwater/breakwater/sigma"
 )
-
-// datasets is the shared folder of logs nobody on the project wrote.
-const datasets = "../../../shared/datasets"
-
-// needDatasets skips the test when the shared logs are absent, except in CI
-// where their absence is a failure.
-func needDatasets(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(datasets); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("datasets missing in CI: %v", err)
-		}
-		t.Skipf("datasets not present: %v", err)
-	}
-}
 
 // sigmaEvent shows an event.Event to the Sigma matcher.
 type sigmaEvent struct{ e *event.Event }
@@ -77,7 +62,6 @@ func matchFiles(t *testing.T, rs *sigma.RuleSet, paths ...string) ([]hit, int) {
 // On public logs of the attacks the pack is about, it finds each at medium
 // or above.
 func TestPackFindsPublicSamples(t *testing.T) {
-	needDatasets(t)
 	_, rs := compilePack(t)
 	tests := []struct {
 		file string
@@ -100,7 +84,7 @@ func TestPackFindsPublicSamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
-			hits, n := matchFiles(t, rs, filepath.Join(datasets, tt.file))
+			hits, n := matchFiles(t, rs, datasets.Path(t, tt.file))
 			if n == 0 {
 				t.Fatalf("no events read")
 			}
@@ -117,9 +101,8 @@ func TestPackFindsPublicSamples(t *testing.T) {
 // On the logs of real machines doing ordinary work, the pack raises
 // nothing at high or above.
 func TestPackQuietOnRealSystemLogs(t *testing.T) {
-	needDatasets(t)
 	_, rs := compilePack(t)
-	hits, n := matchFiles(t, rs, filepath.Join(datasets, "evtx-parser", "samples"))
+	hits, n := matchFiles(t, rs, datasets.Path(t, "evtx-parser", "samples"))
 	if n < 10000 {
 		t.Fatalf("read only %d events", n)
 	}

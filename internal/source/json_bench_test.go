@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,7 +72,7 @@ func BenchmarkJSONDecoder(b *testing.B) {
 		benchDecode(b, repeatRecord(b, "4688.nxlog.json", true, benchRecords), benchRecords, NewJSONDecoder)
 	})
 	b.Run("nxlog-otrf", func(b *testing.B) {
-		dir := datasets(b, "otrf")
+		dir := datasets.Path(b, "otrf")
 		data, err := os.ReadFile(filepath.Join(dir, "covenant_copy_smb_CreateRequest_2020-09-22145302.json"))
 		if err != nil {
 			b.Fatal(err)
@@ -79,7 +80,7 @@ func BenchmarkJSONDecoder(b *testing.B) {
 		benchDecode(b, data, bytes.Count(data, []byte("\n")), NewJSONDecoder)
 	})
 	b.Run("evtx-json-regression", func(b *testing.B) {
-		dir := datasets(b, "sigma/regression_data")
+		dir := datasets.Path(b, "sigma", "regression_data")
 		var all []byte
 		n := 0
 		filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {

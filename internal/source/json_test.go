@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,20 +95,6 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
-}
-
-// datasets returns the path of the shared datasets, skipping the test when
-// they are absent, unless CI is set: there their absence is a failure.
-func datasets(t testing.TB, sub string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "datasets", sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("datasets missing in CI: %v", err)
-		}
-		t.Skipf("datasets not available: %v", err)
-	}
-	return dir
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -352,7 +339,7 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 // TestRegressionJSON reads SigmaHQ's 202 regression .json files (evtx_dump
 // layout): 238 events, none damaged.
 func TestRegressionJSON(t *testing.T) {
-	dir := datasets(t, "sigma/regression_data")
+	dir := datasets.Path(t, "sigma/regression_data")
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
 		if err == nil && !de.IsDir() && strings.HasSuffix(p, ".json") {
@@ -410,7 +397,7 @@ func TestRegressionJSON(t *testing.T) {
 // UTC times; where Logstash's @timestamp gives the collector's offset, Sysmon
 // events' TimeCreated must agree with their own UtcTime.
 func TestOTRF(t *testing.T) {
-	dir := datasets(t, "otrf")
+	dir := datasets.Path(t, "otrf")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) != 3 {
 		t.Fatalf("found %d OTRF files (%v), want 3", len(files), err)
@@ -569,7 +556,7 @@ func sortStrings(s []string) {
 // TestSnapshots reads evtx's expected renderings (JSON and XML renderings of
 // the same records) and holds each JSON rendering to its XML twin.
 func TestSnapshots(t *testing.T) {
-	dir := datasets(t, "evtx-parser/expected-renderings")
+	dir := datasets.Path(t, "evtx-parser/expected-renderings")
 	read := func(name string) []*event.Event {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join(dir, name))

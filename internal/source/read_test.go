@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -253,7 +254,7 @@ func TestDamageReported(t *testing.T) {
 // same values. The JSON copies are the reference the public rules were
 // tested against.
 func TestEVTXMatchesJSONCopies(t *testing.T) {
-	root := datasets(t, "sigma/regression_data")
+	root := datasets.Path(t, "sigma/regression_data")
 	var evtxFiles []string
 	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(path, ".evtx") {
@@ -321,7 +322,7 @@ func TestEVTXMatchesJSONCopies(t *testing.T) {
 // All the shared datasets' Windows logs are read without damage, except
 // the files the parser's counts list as damaged.
 func TestDatasetsRead(t *testing.T) {
-	root := datasets(t, "")
+	root := datasets.Path(t, "")
 	var paths []string
 	for _, sub := range []string{"evtx-attack", "deepbluecli", "otrf", "evtx-parser/samples"} {
 		paths = append(paths, filepath.Join(root, sub))
@@ -361,7 +362,7 @@ func TestDatasetsRead(t *testing.T) {
 // per chunk, gives exactly the events of an ordinary one, damaged files
 // included.
 func TestTransientSameEvents(t *testing.T) {
-	paths := []string{filepath.Join("..", "..", "testdata", "volt-typhoon"), datasets(t, "evtx-parser")}
+	paths := []string{filepath.Join("..", "..", "testdata", "volt-typhoon"), datasets.Path(t, "evtx-parser")}
 	found, err := Discover(paths, Options{})
 	if err != nil {
 		t.Fatal(err)

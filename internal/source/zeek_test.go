@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"github.com/breakwater/breakwater/internal/datasets"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func readEvents(t testing.TB, paths ...string) (events []event.Event, damage []D
 // RITA's format cases through discovery and reading, as a user running
 // dump or hunt over the folder sees them.
 func TestZeekRITA(t *testing.T) {
-	dir := datasets(t, "zeek/rita")
+	dir := datasets.Path(t, "zeek/rita")
 	events, damage, skipped := readEvents(t, filepath.Join(dir, "truncated"), filepath.Join(dir, "text_file"),
 		filepath.Join(dir, "has_unknown_field"))
 	var skip []string
@@ -105,7 +106,7 @@ func TestZeekRITA(t *testing.T) {
 // The sensor name of a log becomes the events' computer; gzip and rotated
 // file names are read.
 func TestZeekSensorName(t *testing.T) {
-	dir := datasets(t, "zeek/rita/missing_host/2024-04-21")
+	dir := datasets.Path(t, "zeek/rita/missing_host/2024-04-21")
 	events, damage, _ := readEvents(t, filepath.Join(dir, "conn.00:00:00-01:00:00.log.gz"), filepath.Join(dir, "dns.00:00:00-01:00:00.log.gz"))
 	if len(damage) > 0 || len(events) == 0 {
 		t.Fatalf("%d events, damage %v", len(events), damage)
@@ -130,7 +131,7 @@ func TestZeekSensorName(t *testing.T) {
 // The TSV and the JSON copies of the same traffic give the same events,
 // field for field: the same key, so that a hunt over both counts each once.
 func TestZeekTSVSameAsJSON(t *testing.T) {
-	dir := datasets(t, "zeek/zed-sample-data")
+	dir := datasets.Path(t, "zeek/zed-sample-data")
 	logs := []string{"dns", "ssl", "rdp", "ntlm", "x509", "kerberos", "smb_files", "smb_mapping", "dce_rpc", "notice", "ssh", "weird", "analyzer", "ntp"}
 	if testing.Short() {
 		logs = logs[:4]
