@@ -10,6 +10,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/breakwater/breakwater/internal/event"
@@ -78,34 +79,15 @@ func (f *Filter) Pass(ev *event.Event) bool {
 // equalHost compares host names case-insensitively and, when one side is
 // a bare name, against the first label of the other's domain name.
 func equalHost(want, have string) bool {
-	if asciiEqualFold(want, have) {
+	if strings.EqualFold(want, have) {
 		return true
 	}
 	for i := 0; i < len(have); i++ {
 		if have[i] == '.' {
-			return asciiEqualFold(want, have[:i])
+			return strings.EqualFold(want, have[:i])
 		}
 	}
 	return false
-}
-
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Engine runs a set of detectors with a fixed number of workers.
